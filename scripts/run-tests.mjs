@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Runs the test suite with node:test. Node 20 needs test files passed explicitly (a directory or a
+// quoted glob runs nothing), so this lists them. Usage: node scripts/run-tests.mjs [layer ...]
+// Layers: unit sim integration differential (default: all). Extra args after `--` go to node --test.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const argv = process.argv.slice(2);
+const dash = argv.indexOf('--');
+const layers = (dash === -1 ? argv : argv.slice(0, dash)).filter(Boolean);
+const extra = dash === -1 ? [] : argv.slice(dash + 1);
+const all = ['unit', 'sim', 'integration', 'differential', 'compat'];
+const chosen = layers.length ? layers : all;
+
+function walk(dir) {
+  let out = [];
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries.sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out = out.concat(walk(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const files = chosen.flatMap((l) => walk(join('test', l)));
+if (files.length === 0) {
+  console.error(`no test files found for: ${chosen.join(', ')}`);
+  process.exit(1);
+}
+// Integration tests start real processes; run files one at a time on this 2-core machine.
+const concurrency = process.env.VIGIL_TEST_CONCURRENCY ?? '1';
+const res = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files],
+  { stdio: 'inherit' },
+);
+process.exit(res.status ?? 1);
