@@ -1,0 +1,19 @@
+// Public surface of src/config: lossless parse, pure rewrite, and the store (the only disk I/O).
+export * from './types.js';
+export { ConfigError, formatConfigError, REDIS_VERSION } from './errors.js';
+export type { ConfigErrorCode, ConfigErrorInit } from './errors.js';
+export { splitArgs, repr, quoteIfNeeded, argvToConfigLines } from './tokenize.js';
+export {
+  parseConfig,
+  defaultServerOptions,
+  defaultSentinelGlobals,
+  newMasterConfig,
+  DEFAULT_DOWN_AFTER_MS,
+  DEFAULT_FAILOVER_TIMEOUT_MS,
+  DEFAULT_PARALLEL_SYNCS,
+  SENTINEL_DEFAULT_PORT,
+} from './parse.js';
+export type { ParseOptions } from './parse.js';
+export { rewriteConfig, persistedStateFromConfig, REWRITE_SIGNATURE } from './rewrite.js';
+export { loadConfigFile, writeConfigAtomic, ConfigFileError, ConfigFileStore, nodeStoreFs, strerror } from './store.js';
+export type { StoreFs, StoreFileHandle, LoadedConfig, WriteResult, WriteOptions } from './store.js';
