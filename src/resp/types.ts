@@ -81,7 +81,7 @@ export type Command = Buffer[];
 export interface DecoderLimits {
   /** proto-max-bulk-len; Redis default 512 MB. */
   maxBulkLength: number;
-  /** Maximum element count of one multibulk/aggregate; Redis: 1024*1024 for commands (client side: INT_MAX). */
+  /** Maximum element count of one multibulk/aggregate; Redis 7.0: INT_MAX (both sides; Redis 2.x used 1024*1024). */
   maxMultibulkLength: number;
   /** Maximum length of an inline command line; Redis: 64 KB (PROTO_INLINE_MAX_SIZE). */
   maxInlineLength: number;
