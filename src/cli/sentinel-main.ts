@@ -1,0 +1,135 @@
+// `vigil-sentinel /path/to/sentinel.conf [--port N] [--<directive> value ...]`: a drop-in for
+// `redis-sentinel`. Loads the config (exiting like Redis when it is missing or not writable), starts the
+// sentinel runtime and the inbound RESP server, flushes the config on SIGTERM/SIGINT and exits.
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { LogLevel } from '../core/types.js';
+import { startServer } from '../server/server.js';
+import type { ServerOptions } from '../server/options.js';
+import { ConfigError, ConfigFileError, argvToConfigLines, formatConfigError } from '../config/index.js';
+import { loadSentinelConfig } from '../runtime/config-io.js';
+import { createLogger, formatLogLine } from '../runtime/logger.js';
+import { SentinelRuntime } from '../runtime/runtime.js';
+
+function early(message: string, level: LogLevel = 'warning'): void {
+  process.stdout.write(formatLogLine(process.pid, level, message, new Date()) + '\n');
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface RunningSentinel {
+  runtime: SentinelRuntime;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a sentinel from `argv` (without the node/script words): `[configPath, ...options]`.
+ * Exits the process with code 1 on configuration errors, like redis-sentinel.
+ */
+export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
+  const [confArg, ...rest] = argv;
+  const store = await loadSentinelConfig(
+    confArg !== undefined && !confArg.startsWith('--') ? confArg : undefined,
+    argvToConfigLines(confArg !== undefined && confArg.startsWith('--') ? argv : rest),
+    (m) => early(m),
+  ).catch((e: unknown) => {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`\n${formatConfigError(e)}\n`);
+    } else if (e instanceof ConfigFileError) {
+      early(e.message);
+    } else {
+      early(`Fatal error loading the configuration: ${(e as Error).message}`);
+    }
+    process.exit(1);
+  });
+  const cfg = store.config;
+  if (cfg.server.dir !== undefined && cfg.server.dir !== '') {
+    try {
+      process.chdir(cfg.server.dir);
+    } catch (e) {
+      early(`Can't chdir to '${cfg.server.dir}': ${(e as Error).message}`);
+      process.exit(1);
+    }
+  }
+  const logger = createLogger({ logfile: cfg.server.logfile, level: cfg.server.loglevel });
+
+  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  const exit = (code: number): void => {
+    const done = (): never => process.exit(code);
+    if (server) void server.close().then(done, done);
+    else done();
+  };
+  const runtimeOpts: ConstructorParameters<typeof SentinelRuntime>[0] = {
+    globals: cfg.sentinel,
+    masters: cfg.masters,
+    port: cfg.server.port,
+    logger,
+    persist: (state) => store.persist(state),
+    exit,
+    isExecutable,
+  };
+  if (cfg.server.requirepass !== undefined) runtimeOpts.requirepass = cfg.server.requirepass;
+  if (cfg.server.bindSourceAddr !== undefined) runtimeOpts.bindSourceAddr = cfg.server.bindSourceAddr;
+  const runtime = new SentinelRuntime(runtimeOpts);
+
+  const serverOpts: ServerOptions = {
+    port: cfg.server.port,
+    protectedMode: cfg.server.protectedMode,
+    users: cfg.server.users,
+    maxclients: cfg.server.maxclients,
+    idleTimeoutMs: cfg.server.clientIdleTimeoutSec * 1000,
+    tcpKeepAliveMs: cfg.server.tcpKeepaliveSec * 1000,
+    logger: (level, message) => logger.log(level, message),
+    identity: { configFile: store.path, executable: resolve(process.argv[1] ?? 'vigil-sentinel') },
+  };
+  if (cfg.server.bind.length > 0) serverOpts.bind = cfg.server.bind;
+  if (cfg.server.requirepass !== undefined) serverOpts.requirepass = cfg.server.requirepass;
+
+  logger.log('notice', `Vigil sentinel starting, pid=${process.pid}, port=${cfg.server.port}`);
+  try {
+    server = await startServer(serverOpts, runtime);
+  } catch (e) {
+    logger.log('warning', `Failed listening on port ${cfg.server.port} (tcp), aborting: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  await runtime.start();
+  logger.log('notice', 'Ready to accept connections');
+
+  const onSignal = (sig: string): void => {
+    logger.log('warning', `Received ${sig} scheduling shutdown...`);
+    void runtime.shutdown();
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+
+  const running = server;
+  return {
+    runtime,
+    port: running.port,
+    stop: async () => {
+      runtime.stop();
+      await running.close();
+    },
+  };
+}
+
+// Run when executed directly (bin/vigil-sentinel imports the compiled file; tests run the source with tsx).
+const entry = process.argv[1];
+if (entry !== undefined && /(vigil-sentinel|sentinel-main\.[jt]s)$/.test(entry)) {
+  const self = pathToFileURL(resolve(entry)).href;
+  if (self === import.meta.url || /vigil-sentinel$/.test(entry)) {
+    runSentinel(process.argv.slice(2)).catch((e: unknown) => {
+      early(`Fatal: ${(e as Error).message}`);
+      process.exit(1);
+    });
+  }
+}

@@ -1,0 +1,172 @@
+// The records the core keeps per monitored master, replica and peer sentinel (Redis's sentinelRedisInstance).
+// Plain mutable data; all decisions live in sentinel.ts. Pure: no I/O.
+
+export type InstanceKind = 'master' | 'replica' | 'sentinel';
+
+export type FailoverState =
+  | 'none'
+  | 'wait_start'
+  | 'select_slave'
+  | 'send_slaveof_noone'
+  | 'wait_promotion'
+  | 'reconf_slaves'
+  | 'update_config';
+
+export const failoverStateOrder: Record<FailoverState, number> = {
+  none: 0,
+  wait_start: 1,
+  select_slave: 2,
+  send_slaveof_noone: 3,
+  wait_promotion: 4,
+  reconf_slaves: 5,
+  update_config: 6,
+};
+
+export class Instance {
+  // ---- identity ----
+  runId: string | null = null;
+  /** For replicas and sentinels: the master they belong to. Null for masters. */
+  readonly master: Instance | null;
+
+  // ---- link state (Redis's instanceLink) ----
+  cmdLinkId: number | null = null;
+  pubsubLinkId: number | null = null;
+  /** ms timestamps */
+  cmdConnectedAt = 0;
+  pubsubConnectedAt = 0;
+  pubsubActivityAt = 0;
+  lastReconnectAt = 0;
+  pendingCommands = 0;
+  /** Local address of our cmd socket to this instance (for hellos without announce-ip). */
+  localIp: string | null = null;
+  /** Time of the oldest unanswered PING, 0 when none (act_ping_time). */
+  actPingAt: number;
+  /** Time the last PING was sent. */
+  lastPingAt = 0;
+  /** Time of the last valid PING reply (PONG / LOADING / MASTERDOWN). */
+  lastAvailAt: number;
+  /** Time of the last PING reply of any kind. */
+  lastPongAt: number;
+  /** Time of the last accepted hello PUBLISH. */
+  lastPubAt = 0;
+
+  // ---- flags ----
+  sdown = false;
+  sdownSince = 0;
+  odown = false;
+  odownSince = 0;
+  /** Peer sentinel reported the master down (SRI_MASTER_DOWN). */
+  masterDown = false;
+  scriptKillSent = false;
+  promoted = false;
+  reconfSent = false;
+  reconfInprog = false;
+  reconfDone = false;
+  masterReboot = false;
+  masterRebootSince = 0;
+
+  downAfterMs: number;
+
+  // ---- INFO-derived (masters and replicas) ----
+  info: string | null = null;
+  infoRefreshAt = 0;
+  infoSentAt = 0;
+  infoInFlight = 0;
+  roleReported: 'master' | 'slave';
+  roleReportedAt: number;
+  masterLinkDownMs = 0;
+  slaveMasterHost: string | null = null;
+  slaveMasterPort = 0;
+  slaveMasterLinkUp = false;
+  slavePriority = 100;
+  slaveReplOffset = 0;
+  replicaAnnounced = 1;
+  slaveConfChangeAt = 0;
+  slaveReconfSentAt = 0;
+
+  // ---- peer sentinels; masters reuse leader/leaderEpoch for their own vote ----
+  lastHelloAt = 0;
+  leader: string | null = null;
+  leaderEpoch = 0;
+  lastMasterDownReplyAt = 0;
+  askSentAt = 0;
+
+  // ---- masters only ----
+  quorum = 0;
+  failoverTimeoutMs = 0;
+  parallelSyncs = 1;
+  notificationScript: string | undefined;
+  clientReconfigScript: string | undefined;
+  authPass: string | undefined;
+  authUser: string | undefined;
+  masterRebootDownAfterPeriodMs = 0;
+  /** lower-case command → renamed, in insertion order. */
+  renames = new Map<string, { command: string; renamed: string }>();
+  configEpoch = 0;
+  failoverState: FailoverState = 'none';
+  failoverStateChangeAt = 0;
+  failoverStartAt = 0;
+  failoverEpoch = 0;
+  failoverInProgress = false;
+  forceFailover = false;
+  failoverDelayLogged = 0;
+  promotedReplica: Instance | null = null;
+  /** key: `ip:port` name */
+  replicas = new Map<string, Instance>();
+  /** key: runid */
+  sentinels = new Map<string, Instance>();
+
+  constructor(
+    readonly kind: InstanceKind,
+    public name: string,
+    public host: string,
+    public port: number,
+    master: Instance | null,
+    now: number,
+    downAfterMs: number,
+  ) {
+    this.master = master;
+    this.actPingAt = now;
+    this.lastAvailAt = now;
+    this.lastPongAt = now;
+    this.roleReported = kind === 'replica' ? 'slave' : 'master';
+    this.roleReportedAt = now;
+    // As createSentinelRedisInstance: a new entry counts as just heard from / just (re)configured.
+    this.lastHelloAt = now;
+    this.slaveConfChangeAt = now;
+    this.downAfterMs = downAfterMs;
+  }
+
+  /** The master this instance belongs to (itself for a master). */
+  get owner(): Instance {
+    return this.master ?? this;
+  }
+
+  get disconnected(): boolean {
+    return this.cmdLinkId === null || (this.kind !== 'sentinel' && this.pubsubLinkId === null);
+  }
+
+  flagsString(): string {
+    const f: string[] = [];
+    if (this.sdown) f.push('s_down');
+    if (this.odown) f.push('o_down');
+    if (this.kind === 'master') f.push('master');
+    if (this.kind === 'replica') f.push('slave');
+    if (this.kind === 'sentinel') f.push('sentinel');
+    if (this.disconnected) f.push('disconnected');
+    if (this.masterDown) f.push('master_down');
+    if (this.failoverInProgress) f.push('failover_in_progress');
+    if (this.promoted) f.push('promoted');
+    if (this.reconfSent) f.push('reconf_sent');
+    if (this.reconfInprog) f.push('reconf_inprog');
+    if (this.reconfDone) f.push('reconf_done');
+    if (this.forceFailover) f.push('force_failover');
+    if (this.scriptKillSent) f.push('script_kill_sent');
+    return f.join(',');
+  }
+}
+
+/** Replica names are `ip:port`, with brackets for IPv6 (Redis's announceSentinelAddrAndPort). */
+export function replicaName(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

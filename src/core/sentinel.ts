@@ -1,0 +1,1291 @@
+// The deterministic sentinel: monitoring bookkeeping, hello discovery, SDOWN/ODOWN, epochs, votes, leader
+// election and the failover state machine, modelled on Redis 7.0.15's sentinel.c but driven from outside:
+// tick(), link observations, replies and admin calls go in; Effects come out. Pure: no sockets, no fs, no
+// timers, no Date, no Math.random — the clock, the random source and the timing constants are injected.
+//
+// Where we act sooner than Redis (without changing what a timeout means): is-master-down-by-addr replies,
+// promotion INFO and reconfiguration progress set `urgent`, and the runtime then ticks again immediately;
+// the failover state machine runs consecutive states in one tick; INFO is sent right after SLAVEOF NO ONE on
+// the same connection and polled every 50 ms until the promotion shows; peers are re-asked every 100 ms while
+// we are SDOWN but not yet ODOWN.
+import type { MasterConfig, PersistedMaster, PersistedState, SentinelGlobals } from '../config/types.js';
+import type { Reply } from '../resp/types.js';
+import { parseInfo } from './info.js';
+import { Instance, failoverStateOrder, replicaName } from './instance.js';
+import type { FailoverState } from './instance.js';
+import { ctime } from './timefmt.js';
+import {
+  HELLO_CHANNEL,
+  MAX_DESYNC_MS,
+  MAX_PENDING_COMMANDS,
+  defaultTimings,
+} from './types.js';
+import type { Clock, Effect, LinkKind, LogLevel, ReplyTag, Rng, Timings } from './types.js';
+
+export interface CoreOptions {
+  clock: Clock;
+  rng: Rng;
+  timings?: Partial<Timings>;
+  /** The sentinel's own listening port (announced in hellos unless announce-port is set). */
+  port: number;
+  /** `requirepass`: reused as the outbound password to peers when sentinel-pass is unset. */
+  requirepass?: string;
+  /** Whether a script path is executable (SENTINEL SET checks it); default: accept any path. */
+  isExecutable?: (path: string) => boolean;
+}
+
+interface LinkRef {
+  inst: Instance;
+  kind: LinkKind;
+}
+
+const FAST_PROMOTION_POLL_MS = 50;
+const FAST_RECONF_POLL_MS = 200;
+const FAST_ASK_MS = 100;
+const FAST_PING_MS = 100;
+/** How long select_slave waits for an INFO already in flight before giving up (Redis: no wait). */
+const SELECT_WAIT_INFO_MS = 1000;
+
+export class SentinelCore {
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly timings: Timings;
+  readonly port: number;
+  readonly requirepass: string | undefined;
+  readonly isExecutable: (path: string) => boolean;
+
+  myid: string;
+  currentEpoch: number;
+  announceIp: string | undefined;
+  announcePort: number;
+  denyScriptsReconfig: boolean;
+  sentinelUser: string | undefined;
+  sentinelPass: string | undefined;
+  resolveHostnames: boolean;
+  announceHostnames: boolean;
+
+  readonly masters = new Map<string, Instance>();
+  tilt = false;
+  tiltStartAt = 0;
+  previousTickAt: number;
+  simFailure = { crashAfterElection: false, crashAfterPromotion: false };
+
+  /** Set when an observation means the state machine could progress now; the runtime ticks again at once. */
+  urgent = false;
+
+  private effects: Effect[] = [];
+  private nextLinkId = 1;
+  private readonly links = new Map<number, LinkRef>();
+
+  constructor(globals: SentinelGlobals & { myid: string }, masters: MasterConfig[], opts: CoreOptions) {
+    this.clock = opts.clock;
+    this.rng = opts.rng;
+    this.timings = { ...defaultTimings, ...opts.timings };
+    this.port = opts.port;
+    this.requirepass = opts.requirepass;
+    this.isExecutable = opts.isExecutable ?? (() => true);
+    this.myid = globals.myid;
+    this.currentEpoch = globals.currentEpoch;
+    this.announceIp = globals.announceIp;
+    this.announcePort = globals.announcePort;
+    this.denyScriptsReconfig = globals.denyScriptsReconfig;
+    this.sentinelUser = globals.sentinelUser;
+    this.sentinelPass = globals.sentinelPass;
+    this.resolveHostnames = globals.resolveHostnames;
+    this.announceHostnames = globals.announceHostnames;
+    this.previousTickAt = this.clock.now();
+    for (const mc of masters) this.loadMaster(mc);
+  }
+
+  private loadMaster(mc: MasterConfig): void {
+    const now = this.clock.now();
+    const m = new Instance('master', mc.name, mc.host, mc.port, null, now, mc.downAfterMs);
+    m.quorum = mc.quorum;
+    m.failoverTimeoutMs = mc.failoverTimeoutMs;
+    m.parallelSyncs = mc.parallelSyncs;
+    m.notificationScript = mc.notificationScript;
+    m.clientReconfigScript = mc.clientReconfigScript;
+    m.authPass = mc.authPass;
+    m.authUser = mc.authUser;
+    m.masterRebootDownAfterPeriodMs = mc.masterRebootDownAfterPeriodMs;
+    for (const r of mc.renamedCommands) m.renames.set(r.command.toLowerCase(), { ...r });
+    m.configEpoch = mc.configEpoch;
+    m.leaderEpoch = mc.leaderEpoch;
+    if (mc.leader !== undefined) m.leader = mc.leader;
+    if (m.configEpoch > this.currentEpoch) this.currentEpoch = m.configEpoch;
+    this.masters.set(m.name, m);
+    for (const r of mc.knownReplicas) this.addReplica(m, r.host, r.port);
+    for (const s of mc.knownSentinels) {
+      if (s.runId === this.myid) continue;
+      const si = new Instance('sentinel', s.runId, s.host, s.port, m, now, m.downAfterMs);
+      si.runId = s.runId;
+      m.sentinels.set(s.runId, si);
+    }
+    this.event('warning', '+monitor', m, `${this.details(m)} quorum ${m.quorum}`);
+  }
+
+  // ===================================================================================================
+  // Effects plumbing
+  // ===================================================================================================
+
+  /** Returns and clears the effects accumulated since the last drain. */
+  drain(): Effect[] {
+    const e = this.effects;
+    this.effects = [];
+    return e;
+  }
+
+  private now(): number {
+    return this.clock.now();
+  }
+
+  event(level: LogLevel, type: string, inst: Instance | null, payload: string): void {
+    const ev: Effect = { t: 'event', level, type, payload };
+    if (level === 'warning' && inst !== null && inst.owner.notificationScript !== undefined) {
+      ev.notificationScript = inst.owner.notificationScript;
+    }
+    this.effects.push(ev);
+  }
+
+  log(level: LogLevel, text: string): void {
+    this.effects.push({ t: 'log', level, text });
+  }
+
+  flush(): void {
+    this.effects.push({ t: 'flush' });
+  }
+
+  /** `%@`: instance details as Redis formats them for events. */
+  details(ri: Instance): string {
+    if (ri.kind === 'master') return `master ${ri.name} ${this.announceAddr(ri.host)} ${ri.port}`;
+    const m = ri.owner;
+    const type = ri.kind === 'replica' ? 'slave' : 'sentinel';
+    return `${type} ${ri.name} ${this.announceAddr(ri.host)} ${ri.port} @ ${m.name} ${this.announceAddr(m.host)} ${m.port}`;
+  }
+
+  /** Hostname/IP as announced (we keep whatever was configured; resolution happens in the link layer). */
+  announceAddr(host: string): string {
+    return host;
+  }
+
+  // ===================================================================================================
+  // Links
+  // ===================================================================================================
+
+  private cmdName(ri: Instance, cmd: string): string {
+    const r = ri.owner.renames.get(cmd.toLowerCase());
+    return r !== undefined ? r.renamed : cmd;
+  }
+
+  private authCommand(ri: Instance): string[] | null {
+    let pass: string | undefined;
+    let user: string | undefined;
+    if (ri.kind === 'sentinel') {
+      if (this.sentinelPass !== undefined) {
+        pass = this.sentinelPass;
+        user = this.sentinelUser;
+      } else {
+        pass = this.requirepass;
+      }
+    } else {
+      pass = ri.owner.authPass;
+      user = ri.owner.authUser;
+    }
+    if (pass === undefined) return null;
+    const auth = this.cmdName(ri, 'AUTH');
+    return user !== undefined ? [auth, user, pass] : [auth, pass];
+  }
+
+  private openLink(ri: Instance, kind: LinkKind): void {
+    const linkId = this.nextLinkId++;
+    this.links.set(linkId, { inst: ri, kind });
+    const handshake: string[][] = [];
+    const auth = this.authCommand(ri);
+    if (auth) handshake.push(auth);
+    handshake.push([this.cmdName(ri, 'CLIENT'), 'SETNAME', `sentinel-${this.myid.slice(0, 8)}-${kind}`]);
+    if (kind === 'pubsub') handshake.push([this.cmdName(ri, 'SUBSCRIBE'), HELLO_CHANNEL]);
+    const now = this.now();
+    if (kind === 'cmd') {
+      ri.cmdLinkId = linkId;
+      ri.cmdConnectedAt = now;
+      ri.pendingCommands = 0;
+      ri.localIp = null;
+      ri.infoInFlight = 0;
+    } else {
+      ri.pubsubLinkId = linkId;
+      ri.pubsubConnectedAt = now;
+      ri.pubsubActivityAt = now;
+    }
+    this.effects.push({ t: 'connect', linkId, kind, host: ri.host, port: ri.port, handshake });
+  }
+
+  private closeLink(ri: Instance, kind: LinkKind): void {
+    const id = kind === 'cmd' ? ri.cmdLinkId : ri.pubsubLinkId;
+    if (id === null) return;
+    this.links.delete(id);
+    if (kind === 'cmd') {
+      ri.cmdLinkId = null;
+      ri.pendingCommands = 0;
+      ri.infoInFlight = 0;
+    } else {
+      ri.pubsubLinkId = null;
+    }
+    this.effects.push({ t: 'close', linkId: id });
+  }
+
+  private closeAllLinks(ri: Instance): void {
+    this.closeLink(ri, 'cmd');
+    this.closeLink(ri, 'pubsub');
+  }
+
+  private send(ri: Instance, cmd: string[], tag: ReplyTag): boolean {
+    if (ri.cmdLinkId === null) return false;
+    ri.pendingCommands++;
+    this.effects.push({ t: 'send', linkId: ri.cmdLinkId, cmd, tag });
+    return true;
+  }
+
+  /** Observation: the TCP connection of a link is established. `localIp` is our end of it. */
+  onLinkUp(linkId: number, localIp: string): Effect[] {
+    const ref = this.links.get(linkId);
+    if (ref && ref.kind === 'cmd') ref.inst.localIp = localIp;
+    return this.drain();
+  }
+
+  /** Observation: a link failed to connect or was closed by the peer. */
+  onLinkDown(linkId: number): Effect[] {
+    const ref = this.links.get(linkId);
+    if (!ref) return this.drain();
+    this.links.delete(linkId);
+    const ri = ref.inst;
+    if (ref.kind === 'cmd' && ri.cmdLinkId === linkId) {
+      ri.cmdLinkId = null;
+      ri.pendingCommands = 0;
+      ri.infoInFlight = 0;
+    } else if (ref.kind === 'pubsub' && ri.pubsubLinkId === linkId) {
+      ri.pubsubLinkId = null;
+    }
+    this.log('debug', `${ref.kind === 'cmd' ? '-cmd' : '-pubsub'}-link-reconnection ${this.details(ri)}`);
+    return this.drain();
+  }
+
+  /** Observation: a reply to a command we sent on a cmd link. */
+  onReply(linkId: number, tag: ReplyTag, reply: Reply): Effect[] {
+    const ref = this.links.get(linkId);
+    if (!ref || ref.kind !== 'cmd') return this.drain();
+    const ri = ref.inst;
+    if (ri.pendingCommands > 0) ri.pendingCommands--;
+    const now = this.now();
+    switch (tag) {
+      case 'ping': {
+        let text: string | null = null;
+        if (typeof reply === 'string') text = reply;
+        else if (reply instanceof Error) text = reply.message;
+        if (text !== null) {
+          if (text.startsWith('PONG') || text.startsWith('LOADING') || text.startsWith('MASTERDOWN')) {
+            ri.lastAvailAt = now;
+            ri.actPingAt = 0;
+            if (ri.masterReboot && text.startsWith('PONG')) ri.masterReboot = false;
+          } else if (text.startsWith('BUSY') && ri.sdown && !ri.scriptKillSent) {
+            if (this.send(ri, [this.cmdName(ri, 'SCRIPT'), 'KILL'], 'ignore')) ri.scriptKillSent = true;
+          }
+        }
+        ri.lastPongAt = now;
+        break;
+      }
+      case 'info':
+        if (ri.infoInFlight > 0) ri.infoInFlight--;
+        if (typeof reply === 'string') this.refreshInfo(ri, reply);
+        else if (Buffer.isBuffer(reply)) this.refreshInfo(ri, reply.toString('utf8'));
+        if (ri.kind === 'replica' && ri.owner.failoverState === 'select_slave') this.urgent = true;
+        break;
+      case 'publish':
+        if (!(reply instanceof Error)) ri.lastPubAt = now;
+        break;
+      case 'is-master-down':
+        this.receiveIsMasterDownReply(ri, reply);
+        break;
+      case 'ignore':
+        break;
+    }
+    return this.drain();
+  }
+
+  /** Observation: a frame on a pubsub link (subscribe confirmations, hello messages). */
+  onPubsubFrame(linkId: number, frame: Reply): Effect[] {
+    const ref = this.links.get(linkId);
+    if (!ref || ref.kind !== 'pubsub') return this.drain();
+    ref.inst.pubsubActivityAt = this.now();
+    if (Array.isArray(frame) && frame.length === 3) {
+      const [kind, , payload] = frame;
+      const k = typeof kind === 'string' ? kind : Buffer.isBuffer(kind) ? kind.toString() : '';
+      const p = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString() : null;
+      if (k === 'message' && p !== null && !p.includes(this.myid)) this.processHello(p);
+    }
+    return this.drain();
+  }
+
+  /** `PUBLISH __sentinel__:hello <payload>` sent to us by a client (peer sentinels do this). */
+  onClientPublish(payload: string): Effect[] {
+    this.processHello(payload);
+    return this.drain();
+  }
+
+  // ===================================================================================================
+  // Timer
+  // ===================================================================================================
+
+  tick(): Effect[] {
+    const now = this.now();
+    this.urgent = false;
+    this.checkTilt(now);
+    let switchTo: Instance | null = null;
+    for (const m of [...this.masters.values()]) {
+      if (!this.masters.has(m.name)) continue;
+      this.handleInstance(m);
+      for (const r of [...m.replicas.values()]) this.handleInstance(r);
+      for (const s of [...m.sentinels.values()]) this.handleInstance(s);
+      if (m.failoverState === 'update_config') switchTo = m;
+    }
+    if (switchTo) this.switchToPromoted(switchTo);
+    return this.drain();
+  }
+
+  private checkTilt(now: number): void {
+    const delta = now - this.previousTickAt;
+    if (delta < 0 || delta > this.timings.tiltTriggerMs) {
+      this.tilt = true;
+      this.tiltStartAt = now;
+      this.event('warning', '+tilt', null, '#tilt mode entered');
+    }
+    this.previousTickAt = now;
+  }
+
+  private handleInstance(ri: Instance): void {
+    this.reconnect(ri);
+    this.sendPeriodic(ri);
+    const now = this.now();
+    if (this.tilt) {
+      if (now - this.tiltStartAt < this.timings.tiltPeriodMs) return;
+      this.tilt = false;
+      this.event('warning', '-tilt', null, '#tilt mode exited');
+    }
+    this.checkSdown(ri);
+    if (ri.kind === 'master') {
+      this.checkOdown(ri);
+      if (this.startFailoverIfNeeded(ri)) this.askOthers(ri, true);
+      this.failoverStateMachine(ri);
+      this.askOthers(ri, false);
+    }
+  }
+
+  private reconnect(ri: Instance): void {
+    if (ri.port === 0) return;
+    if (!ri.disconnected) return;
+    const now = this.now();
+    if (now - ri.lastReconnectAt < this.timings.pingPeriodMs) return;
+    ri.lastReconnectAt = now;
+    if (ri.cmdLinkId === null) {
+      this.openLink(ri, 'cmd');
+      this.sendPing(ri);
+      // Redis: INFO follows on the same tick through the periodic commands.
+    }
+    if (ri.kind !== 'sentinel' && ri.pubsubLinkId === null) this.openLink(ri, 'pubsub');
+  }
+
+  private sendPing(ri: Instance): boolean {
+    if (!this.send(ri, [this.cmdName(ri, 'PING')], 'ping')) return false;
+    const now = this.now();
+    ri.lastPingAt = now;
+    if (ri.actPingAt === 0) ri.actPingAt = now;
+    return true;
+  }
+
+  private sendInfo(ri: Instance): boolean {
+    if (!this.send(ri, [this.cmdName(ri, 'INFO')], 'info')) return false;
+    ri.infoSentAt = this.now();
+    ri.infoInFlight++;
+    return true;
+  }
+
+  private infoPeriodFor(ri: Instance): number {
+    if (ri.kind !== 'replica') return this.timings.infoPeriodMs;
+    const m = ri.owner;
+    if (ri.promoted && m.failoverState === 'wait_promotion') return FAST_PROMOTION_POLL_MS;
+    if (ri.reconfSent || ri.reconfInprog) return FAST_RECONF_POLL_MS;
+    // Redis switches to 1 s at ODOWN; we already do at SDOWN so replica data is fresh when a failover starts.
+    if (m.sdown || m.odown || m.failoverInProgress || ri.masterLinkDownMs !== 0) return 1000;
+    return this.timings.infoPeriodMs;
+  }
+
+  private sendPeriodic(ri: Instance): void {
+    if (ri.disconnected) return;
+    if (ri.pendingCommands >= MAX_PENDING_COMMANDS) return;
+    const now = this.now();
+    const infoPeriod = this.infoPeriodFor(ri);
+    // PINGs go out every 100 ms (Redis: every PING-PERIOD): a hung server is noticed by the first unanswered
+    // PING, so this only shortens the delay before down-after starts counting; down-after itself is unchanged.
+    const pingPeriod = Math.min(ri.downAfterMs, this.timings.pingPeriodMs, FAST_PING_MS);
+    if (ri.kind !== 'sentinel' && (ri.infoRefreshAt === 0 || now - ri.infoRefreshAt > infoPeriod)) {
+      // One INFO in flight at a time unless it is old: a stopped server must not collect a pile of them.
+      if (ri.infoInFlight === 0 || now - ri.infoSentAt > Math.max(infoPeriod, 1000)) this.sendInfo(ri);
+    }
+    if (now - ri.lastPongAt > pingPeriod && now - ri.lastPingAt > pingPeriod / 2) this.sendPing(ri);
+    if (now - ri.lastPubAt > this.timings.publishPeriodMs) this.sendHello(ri);
+  }
+
+  /** The address clients should use: the promoted replica once the leader is reconfiguring replicas. */
+  currentMasterAddr(m: Instance): { host: string; port: number } {
+    const p = m.promotedReplica;
+    if (m.failoverInProgress && p && failoverStateOrder[m.failoverState] >= failoverStateOrder.reconf_slaves) {
+      return { host: p.host, port: p.port };
+    }
+    return { host: m.host, port: m.port };
+  }
+
+  private sendHello(ri: Instance): boolean {
+    if (ri.disconnected) return false;
+    const ip = this.announceIp ?? ri.localIp;
+    if (ip === null) return false;
+    const port = this.announcePort !== 0 ? this.announcePort : this.port;
+    const m = ri.owner;
+    const addr = this.currentMasterAddr(m);
+    const payload = [ip, port, this.myid, this.currentEpoch, m.name, this.announceAddr(addr.host), addr.port, m.configEpoch].join(',');
+    return this.send(ri, [this.cmdName(ri, 'PUBLISH'), HELLO_CHANNEL, payload], 'publish');
+  }
+
+  /** Make hellos go out on the next tick (sentinelForceHelloUpdateForMaster). */
+  private forceHelloUpdate(m: Instance): void {
+    const back = this.timings.publishPeriodMs + 1;
+    m.lastPubAt -= back;
+    for (const r of m.replicas.values()) r.lastPubAt -= back;
+    for (const s of m.sentinels.values()) s.lastPubAt -= back;
+  }
+
+  // ===================================================================================================
+  // INFO
+  // ===================================================================================================
+
+  private refreshInfo(ri: Instance, text: string): void {
+    const now = this.now();
+    const info = parseInfo(text);
+    ri.info = text;
+    ri.masterLinkDownMs = info.masterLinkDownMs;
+    if (info.runId !== null) {
+      if (ri.runId === null) ri.runId = info.runId;
+      else if (ri.runId !== info.runId) {
+        this.event('notice', '+reboot', ri, this.details(ri));
+        if (ri.kind === 'master' && ri.masterRebootDownAfterPeriodMs !== 0) {
+          ri.masterReboot = true;
+          ri.masterRebootSince = now;
+        }
+        ri.runId = info.runId;
+      }
+    }
+    if (ri.kind === 'master') {
+      for (const r of info.replicas) {
+        if (!this.resolveHostnames && !isIpAddress(r.host)) continue;
+        if (ri.replicas.has(replicaName(r.host, r.port))) continue;
+        const slave = this.addReplica(ri, r.host, r.port);
+        if (slave) {
+          this.event('notice', '+slave', slave, this.details(slave));
+          this.flush();
+        }
+      }
+    }
+    const role = info.role;
+    if (role === 'slave') {
+      if (info.masterHost !== null && (ri.slaveMasterHost === null || info.masterHost.toLowerCase() !== ri.slaveMasterHost.toLowerCase())) {
+        ri.slaveMasterHost = info.masterHost;
+        ri.slaveConfChangeAt = now;
+      }
+      if (info.masterPort !== null && info.masterPort !== ri.slaveMasterPort) {
+        ri.slaveMasterPort = info.masterPort;
+        ri.slaveConfChangeAt = now;
+      }
+      if (info.masterLinkUp !== null) ri.slaveMasterLinkUp = info.masterLinkUp;
+      if (info.slavePriority !== null) ri.slavePriority = info.slavePriority;
+      if (info.slaveReplOffset !== null) ri.slaveReplOffset = info.slaveReplOffset;
+      if (info.replicaAnnounced !== null) ri.replicaAnnounced = info.replicaAnnounced;
+    }
+    ri.infoRefreshAt = now;
+
+    if (role !== null && role !== ri.roleReported) {
+      ri.roleReportedAt = now;
+      ri.roleReported = role;
+      if (role === 'slave') ri.slaveConfChangeAt = now;
+      const configured = ri.kind === 'master' ? 'master' : ri.kind === 'replica' ? 'slave' : null;
+      this.event('verbose', configured === role ? '+role-change' : '-role-change', ri, `${this.details(ri)} new reported role is ${role}`);
+    }
+    if (this.tilt || ri.kind !== 'replica' || role === null) return;
+    const m = ri.owner;
+
+    if (role === 'master') {
+      if (ri.promoted && m.failoverInProgress && m.failoverState === 'wait_promotion') {
+        m.configEpoch = m.failoverEpoch;
+        this.setFailoverState(m, 'reconf_slaves');
+        this.flush();
+        this.event('warning', '+promoted-slave', ri, this.details(ri));
+        if (this.simFailure.crashAfterPromotion) {
+          this.log('warning', 'Simulated failure: crash after promotion');
+          this.effects.push({ t: 'exit', code: 99 });
+        }
+        this.event('warning', '+failover-state-reconf-slaves', m, this.details(m));
+        this.callClientReconfScript(m, 'leader', 'start', { host: m.host, port: m.port }, { host: ri.host, port: ri.port });
+        this.forceHelloUpdate(m);
+        this.urgent = true;
+      } else {
+        const waitMs = this.timings.publishPeriodMs * 4;
+        if (!ri.promoted && this.masterLooksSane(m) && this.noDownFor(ri, waitMs) && now - ri.roleReportedAt > waitMs) {
+          if (this.sendSlaveOf(ri, { host: m.host, port: m.port })) this.event('notice', '+convert-to-slave', ri, this.details(ri));
+        }
+      }
+    }
+
+    if (
+      role === 'slave' &&
+      (ri.slaveMasterPort !== m.port || ri.slaveMasterHost === null || ri.slaveMasterHost.toLowerCase() !== m.host.toLowerCase())
+    ) {
+      const waitMs = m.failoverTimeoutMs;
+      if (this.masterLooksSane(m) && this.noDownFor(ri, waitMs) && now - ri.slaveConfChangeAt > waitMs) {
+        if (this.sendSlaveOf(ri, { host: m.host, port: m.port })) this.event('notice', '+fix-slave-config', ri, this.details(ri));
+      }
+    }
+
+    if (role === 'slave' && (ri.reconfSent || ri.reconfInprog) && m.promotedReplica) {
+      const p = m.promotedReplica;
+      if (ri.reconfSent && ri.slaveMasterHost !== null && ri.slaveMasterHost.toLowerCase() === p.host.toLowerCase() && ri.slaveMasterPort === p.port) {
+        ri.reconfSent = false;
+        ri.reconfInprog = true;
+        this.event('notice', '+slave-reconf-inprog', ri, this.details(ri));
+        this.urgent = true;
+      }
+      if (ri.reconfInprog && ri.slaveMasterLinkUp) {
+        ri.reconfInprog = false;
+        ri.reconfDone = true;
+        this.event('notice', '+slave-reconf-done', ri, this.details(ri));
+        this.urgent = true;
+      }
+    }
+  }
+
+  private masterLooksSane(m: Instance): boolean {
+    return (
+      m.kind === 'master' &&
+      m.roleReported === 'master' &&
+      !m.sdown &&
+      !m.odown &&
+      this.now() - m.infoRefreshAt < this.timings.infoPeriodMs * 2
+    );
+  }
+
+  private noDownFor(ri: Instance, ms: number): boolean {
+    const mostRecent = Math.max(ri.sdownSince, ri.odownSince);
+    return mostRecent === 0 || this.now() - mostRecent > ms;
+  }
+
+  addReplica(m: Instance, host: string, port: number): Instance | null {
+    if (port < 0 || port > 65535) return null;
+    const name = replicaName(host, port);
+    if (m.replicas.has(name)) return null;
+    const r = new Instance('replica', name, host, port, m, this.now(), m.downAfterMs);
+    m.replicas.set(name, r);
+    return r;
+  }
+
+  // ===================================================================================================
+  // Hello
+  // ===================================================================================================
+
+  private processHello(hello: string): void {
+    const tok = hello.split(',');
+    if (tok.length !== 8) return;
+    const [ip, portS, runid, epochS, masterName, masterIp, masterPortS, cfgEpochS] = tok as [
+      string, string, string, string, string, string, string, string,
+    ];
+    const m = this.masters.get(masterName);
+    if (!m) return;
+    if (runid === this.myid) return;
+    const port = atoi(portS);
+    const masterPort = atoi(masterPortS);
+    const helloEpoch = atoi(epochS);
+    const masterConfigEpoch = atoi(cfgEpochS);
+    let si = [...m.sentinels.values()].find((s) => s.host === ip && s.port === port && s.runId === runid) ?? null;
+    if (!si) {
+      const removed = this.removeSentinelByRunId(m, runid);
+      if (removed > 0) {
+        this.event('notice', '+sentinel-address-switch', m, `${this.details(m)} ip ${ip} port ${port} for ${runid}`);
+      } else {
+        const other = [...m.sentinels.values()].find((s) => s.host === ip && s.port === port);
+        if (other) {
+          this.event('notice', '+sentinel-invalid-addr', other, this.details(other));
+          const obsolete = other.runId;
+          if (obsolete !== null) for (const mm of this.masters.values()) this.removeSentinelByRunId(mm, obsolete);
+        }
+      }
+      si = new Instance('sentinel', runid, ip, port, m, this.now(), m.downAfterMs);
+      si.runId = runid;
+      m.sentinels.set(runid, si);
+      if (removed === 0) this.event('notice', '+sentinel', si, this.details(si));
+      if (removed > 0) {
+        // Update the address of this sentinel in every other master too (sentinelUpdateSentinelAddressInAllMasters).
+        let reconfigured = 0;
+        for (const mm of this.masters.values()) {
+          if (mm === m) continue;
+          const match = mm.sentinels.get(runid);
+          if (match && (match.host !== ip || match.port !== port)) {
+            this.closeAllLinks(match);
+            match.host = ip;
+            match.port = port;
+            reconfigured++;
+          }
+        }
+        if (reconfigured > 0) this.event('notice', '+sentinel-address-update', si, `${this.details(si)} ${reconfigured} additional matching instances`);
+      }
+      this.flush();
+    }
+    if (helloEpoch > this.currentEpoch) {
+      this.currentEpoch = helloEpoch;
+      this.flush();
+      this.event('warning', '+new-epoch', m, String(this.currentEpoch));
+    }
+    if (m.configEpoch < masterConfigEpoch) {
+      m.configEpoch = masterConfigEpoch;
+      if (masterPort !== m.port || masterIp.toLowerCase() !== m.host.toLowerCase()) {
+        const old = { host: m.host, port: m.port };
+        this.event('warning', '+config-update-from', si, this.details(si));
+        this.event('warning', '+switch-master', m, `${m.name} ${this.announceAddr(m.host)} ${m.port} ${masterIp} ${masterPort}`);
+        this.resetMasterAndChangeAddress(m, masterIp, masterPort);
+        this.callClientReconfScript(m, 'observer', 'start', old, { host: m.host, port: m.port });
+      }
+    }
+    si.lastHelloAt = this.now();
+  }
+
+  private removeSentinelByRunId(m: Instance, runid: string): number {
+    let removed = 0;
+    for (const [key, s] of m.sentinels) {
+      if (s.runId === runid) {
+        this.closeAllLinks(s);
+        m.sentinels.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  // ===================================================================================================
+  // SDOWN / ODOWN
+  // ===================================================================================================
+
+  private checkSdown(ri: Instance): void {
+    const now = this.now();
+    let elapsed = 0;
+    if (ri.actPingAt !== 0) elapsed = now - ri.actPingAt;
+    else if (ri.disconnected) elapsed = now - ri.lastAvailAt;
+
+    // Force-close a cmd link that looks stuck (it may be a half-open connection).
+    if (
+      ri.cmdLinkId !== null &&
+      now - ri.cmdConnectedAt > this.timings.minLinkReconnectPeriodMs &&
+      ri.actPingAt !== 0 &&
+      now - ri.actPingAt > ri.downAfterMs / 2 &&
+      now - ri.lastPongAt > ri.downAfterMs / 2
+    ) {
+      this.closeLink(ri, 'cmd');
+    }
+    if (
+      ri.pubsubLinkId !== null &&
+      now - ri.pubsubConnectedAt > this.timings.minLinkReconnectPeriodMs &&
+      now - ri.pubsubActivityAt > this.timings.publishPeriodMs * 3
+    ) {
+      this.closeLink(ri, 'pubsub');
+    }
+
+    const down =
+      elapsed > ri.downAfterMs ||
+      (ri.kind === 'master' &&
+        ri.roleReported === 'slave' &&
+        now - ri.roleReportedAt > ri.downAfterMs + this.timings.infoPeriodMs * 2) ||
+      (ri.masterReboot && now - ri.masterRebootSince > ri.masterRebootDownAfterPeriodMs);
+    if (down) {
+      if (!ri.sdown) {
+        this.event('warning', '+sdown', ri, this.details(ri));
+        ri.sdownSince = now;
+        ri.sdown = true;
+      }
+    } else if (ri.sdown) {
+      this.event('warning', '-sdown', ri, this.details(ri));
+      ri.sdown = false;
+      ri.scriptKillSent = false;
+    }
+  }
+
+  private checkOdown(m: Instance): void {
+    let quorum = 0;
+    let odown = false;
+    if (m.sdown) {
+      quorum = 1;
+      for (const s of m.sentinels.values()) if (s.masterDown) quorum++;
+      if (quorum >= m.quorum) odown = true;
+    }
+    if (odown) {
+      if (!m.odown) {
+        this.event('warning', '+odown', m, `${this.details(m)} #quorum ${quorum}/${m.quorum}`);
+        m.odown = true;
+        m.odownSince = this.now();
+      }
+    } else if (m.odown) {
+      this.event('warning', '-odown', m, this.details(m));
+      m.odown = false;
+    }
+  }
+
+  private askOthers(m: Instance, forced: boolean): void {
+    const now = this.now();
+    for (const s of m.sentinels.values()) {
+      const elapsed = now - s.lastMasterDownReplyAt;
+      if (elapsed > this.timings.askPeriodMs * 5) {
+        s.masterDown = false;
+        s.leader = null;
+      }
+      if (!m.sdown) continue;
+      if (s.disconnected) continue;
+      // Fast re-asking only in the first seconds of SDOWN (when peers are about to agree); then Redis's period.
+      const fast = !m.odown && now - m.sdownSince < this.timings.askPeriodMs * 5;
+      const period = fast ? Math.min(this.timings.askPeriodMs, FAST_ASK_MS) : this.timings.askPeriodMs;
+      if (!forced && elapsed < period) continue;
+      // Not re-sending while a question is outstanding keeps a slow peer from collecting duplicates.
+      if (!forced && now - s.askSentAt < period) continue;
+      s.askSentAt = now;
+      this.send(
+        s,
+        [
+          this.cmdName(s, 'SENTINEL'),
+          'is-master-down-by-addr',
+          this.announceAddr(m.host),
+          String(m.port),
+          String(this.currentEpoch),
+          m.failoverState !== 'none' ? this.myid : '*',
+        ],
+        'is-master-down',
+      );
+    }
+  }
+
+  private receiveIsMasterDownReply(s: Instance, r: Reply): void {
+    if (!Array.isArray(r) || r.length !== 3) return;
+    const [down, leader, epoch] = r;
+    const leaderStr = typeof leader === 'string' ? leader : Buffer.isBuffer(leader) ? leader.toString() : null;
+    if (typeof down !== 'number' || leaderStr === null || typeof epoch !== 'number') return;
+    s.lastMasterDownReplyAt = this.now();
+    s.masterDown = down === 1;
+    if (leaderStr !== '*') {
+      if (s.leaderEpoch !== epoch) this.log('warning', `${s.name} voted for ${leaderStr} ${epoch}`);
+      s.leader = leaderStr;
+      s.leaderEpoch = epoch;
+    }
+    this.urgent = true;
+  }
+
+  // ===================================================================================================
+  // Votes and election
+  // ===================================================================================================
+
+  /** sentinelVoteLeader: cast (or repeat) our vote for `reqRunId` in `reqEpoch`. */
+  voteLeader(m: Instance, reqEpoch: number, reqRunId: string): { leader: string | null; leaderEpoch: number } {
+    if (reqEpoch > this.currentEpoch) {
+      this.currentEpoch = reqEpoch;
+      this.flush();
+      this.event('warning', '+new-epoch', m, String(this.currentEpoch));
+    }
+    if (m.leaderEpoch < reqEpoch && this.currentEpoch <= reqEpoch) {
+      m.leader = reqRunId;
+      m.leaderEpoch = this.currentEpoch;
+      this.flush();
+      this.event('warning', '+vote-for-leader', m, `${m.leader} ${m.leaderEpoch}`);
+      if (m.leader.toLowerCase() !== this.myid.toLowerCase()) {
+        m.failoverStartAt = this.now() + this.rng.int(MAX_DESYNC_MS);
+      }
+    }
+    return { leader: m.leader, leaderEpoch: m.leaderEpoch };
+  }
+
+  /** sentinelGetLeader: who won `epoch`, counting peers' last replies; null if nobody has a majority. */
+  getLeader(m: Instance, epoch: number): string | null {
+    const voters = m.sentinels.size + 1;
+    const counters = new Map<string, number>();
+    for (const s of m.sentinels.values()) {
+      if (s.leader !== null && s.leaderEpoch === this.currentEpoch) counters.set(s.leader, (counters.get(s.leader) ?? 0) + 1);
+    }
+    let winner: string | null = null;
+    let maxVotes = 0;
+    for (const [id, votes] of counters) {
+      if (votes > maxVotes) {
+        maxVotes = votes;
+        winner = id;
+      }
+    }
+    const my = this.voteLeader(m, epoch, winner ?? this.myid);
+    if (my.leader !== null && my.leaderEpoch === epoch) {
+      const votes = (counters.get(my.leader) ?? 0) + 1;
+      counters.set(my.leader, votes);
+      if (votes > maxVotes) {
+        maxVotes = votes;
+        winner = my.leader;
+      }
+    }
+    const votersQuorum = Math.floor(voters / 2) + 1;
+    if (winner !== null && (maxVotes < votersQuorum || maxVotes < m.quorum)) winner = null;
+    return winner;
+  }
+
+  // ===================================================================================================
+  // Failover
+  // ===================================================================================================
+
+  private setFailoverState(m: Instance, st: FailoverState): void {
+    m.failoverState = st;
+    m.failoverStateChangeAt = this.now();
+  }
+
+  startFailover(m: Instance): void {
+    this.setFailoverState(m, 'wait_start');
+    m.failoverInProgress = true;
+    m.failoverEpoch = ++this.currentEpoch;
+    this.event('warning', '+new-epoch', m, String(this.currentEpoch));
+    this.event('warning', '+try-failover', m, this.details(m));
+    m.failoverStartAt = this.now() + this.rng.int(MAX_DESYNC_MS);
+    m.failoverStateChangeAt = this.now();
+  }
+
+  private startFailoverIfNeeded(m: Instance): boolean {
+    if (!m.odown) return false;
+    if (m.failoverInProgress) return false;
+    const now = this.now();
+    if (now - m.failoverStartAt < m.failoverTimeoutMs * 2) {
+      if (m.failoverDelayLogged !== m.failoverStartAt) {
+        const at = m.failoverStartAt + m.failoverTimeoutMs * 2;
+        this.log('warning', `Next failover delay: I will not start a failover before ${ctime(at)}`);
+        m.failoverDelayLogged = m.failoverStartAt;
+      }
+      return false;
+    }
+    this.startFailover(m);
+    return true;
+  }
+
+  private abortFailover(m: Instance): void {
+    m.failoverInProgress = false;
+    m.forceFailover = false;
+    this.setFailoverState(m, 'none');
+    if (m.promotedReplica) {
+      m.promotedReplica.promoted = false;
+      m.promotedReplica = null;
+    }
+  }
+
+  private failoverStateMachine(m: Instance): void {
+    if (!m.failoverInProgress) return;
+    // Consecutive states run in the same tick (Redis advances one state per tick).
+    for (let i = 0; i < 8 && m.failoverInProgress; i++) {
+      const before = m.failoverState;
+      switch (m.failoverState) {
+        case 'wait_start':
+          this.failoverWaitStart(m);
+          break;
+        case 'select_slave':
+          this.failoverSelectSlave(m);
+          break;
+        case 'send_slaveof_noone':
+          this.failoverSendSlaveOfNoOne(m);
+          break;
+        case 'wait_promotion':
+          this.failoverWaitPromotion(m);
+          break;
+        case 'reconf_slaves':
+          this.failoverReconfNextSlave(m);
+          break;
+        case 'none':
+        case 'update_config':
+          break;
+      }
+      if (m.failoverState === before) break;
+    }
+  }
+
+  private failoverWaitStart(m: Instance): void {
+    const leader = this.getLeader(m, m.failoverEpoch);
+    const isLeader = leader !== null && leader.toLowerCase() === this.myid.toLowerCase();
+    if (!isLeader && !m.forceFailover) {
+      const electionTimeout = Math.min(this.timings.electionTimeoutMs, m.failoverTimeoutMs);
+      if (this.now() - m.failoverStartAt > electionTimeout) {
+        this.event('warning', '-failover-abort-not-elected', m, this.details(m));
+        this.abortFailover(m);
+      }
+      return;
+    }
+    this.event('warning', '+elected-leader', m, this.details(m));
+    if (this.simFailure.crashAfterElection) {
+      this.log('warning', 'Simulated failure: crash after election');
+      this.effects.push({ t: 'exit', code: 99 });
+    }
+    this.setFailoverState(m, 'select_slave');
+    this.event('warning', '+failover-state-select-slave', m, this.details(m));
+  }
+
+  /** sentinelSelectSlave: the best promotable replica, or null. */
+  selectSlave(m: Instance): Instance | null {
+    const now = this.now();
+    let maxMasterDownMs = 0;
+    if (m.sdown) maxMasterDownMs += now - m.sdownSince;
+    maxMasterDownMs += m.downAfterMs * 10;
+    const candidates: Instance[] = [];
+    for (const r of m.replicas.values()) {
+      if (r.sdown || r.odown) continue;
+      if (r.disconnected) continue;
+      if (now - r.lastAvailAt > this.timings.pingPeriodMs * 5) continue;
+      if (r.slavePriority === 0) continue;
+      const infoValidity = m.sdown ? this.timings.pingPeriodMs * 5 : this.timings.infoPeriodMs * 3;
+      if (now - r.infoRefreshAt > infoValidity) continue;
+      if (r.masterLinkDownMs > maxMasterDownMs) continue;
+      candidates.push(r);
+    }
+    candidates.sort(compareSlavesForPromotion);
+    return candidates[0] ?? null;
+  }
+
+  private failoverSelectSlave(m: Instance): void {
+    const slave = this.selectSlave(m);
+    if (!slave) {
+      // We may have got here in the same tick the master went down: give replies to INFOs already sent a moment.
+      const waiting =
+        this.now() - m.failoverStateChangeAt < SELECT_WAIT_INFO_MS &&
+        [...m.replicas.values()].some((r) => r.infoInFlight > 0 && !r.disconnected && !r.sdown);
+      if (waiting) return;
+      this.event('warning', '-failover-abort-no-good-slave', m, this.details(m));
+      this.abortFailover(m);
+      return;
+    }
+    this.event('warning', '+selected-slave', slave, this.details(slave));
+    slave.promoted = true;
+    m.promotedReplica = slave;
+    this.setFailoverState(m, 'send_slaveof_noone');
+    this.event('notice', '+failover-state-send-slaveof-noone', slave, this.details(slave));
+  }
+
+  private failoverSendSlaveOfNoOne(m: Instance): void {
+    const p = m.promotedReplica;
+    if (!p) return;
+    if (p.disconnected) {
+      if (this.now() - m.failoverStateChangeAt > m.failoverTimeoutMs) {
+        this.event('warning', '-failover-abort-slave-timeout', m, this.details(m));
+        this.abortFailover(m);
+      }
+      return;
+    }
+    if (!this.sendSlaveOf(p, null)) return;
+    // INFO right behind EXEC on the same connection shows the promotion without waiting for a poll.
+    this.sendInfo(p);
+    this.event('notice', '+failover-state-wait-promotion', p, this.details(p));
+    this.setFailoverState(m, 'wait_promotion');
+  }
+
+  private failoverWaitPromotion(m: Instance): void {
+    if (this.now() - m.failoverStateChangeAt > m.failoverTimeoutMs) {
+      this.event('warning', '-failover-abort-slave-timeout', m, this.details(m));
+      this.abortFailover(m);
+    }
+  }
+
+  private failoverReconfNextSlave(m: Instance): void {
+    const p = m.promotedReplica;
+    if (!p) return;
+    const now = this.now();
+    let inProgress = 0;
+    for (const r of m.replicas.values()) if (r.reconfSent || r.reconfInprog) inProgress++;
+    for (const r of m.replicas.values()) {
+      if (inProgress >= m.parallelSyncs) break;
+      if (r.promoted || r.reconfDone) continue;
+      if (r.reconfSent && now - r.slaveReconfSentAt > this.timings.slaveReconfTimeoutMs) {
+        this.event('notice', '-slave-reconf-sent-timeout', r, this.details(r));
+        r.reconfSent = false;
+        r.reconfDone = true;
+      }
+      if (r.reconfSent || r.reconfInprog) continue;
+      if (r.disconnected) continue;
+      if (this.sendSlaveOf(r, { host: p.host, port: p.port })) {
+        r.reconfSent = true;
+        r.slaveReconfSentAt = now;
+        this.sendInfo(r);
+        this.event('notice', '+slave-reconf-sent', r, this.details(r));
+        inProgress++;
+      }
+    }
+    this.failoverDetectEnd(m);
+  }
+
+  private failoverDetectEnd(m: Instance): void {
+    const p = m.promotedReplica;
+    if (!p || p.sdown) return;
+    let notReconfigured = 0;
+    for (const r of m.replicas.values()) {
+      if (r.promoted || r.reconfDone) continue;
+      if (r.sdown) continue;
+      notReconfigured++;
+    }
+    let timeout = false;
+    if (this.now() - m.failoverStateChangeAt > m.failoverTimeoutMs) {
+      notReconfigured = 0;
+      timeout = true;
+      this.event('warning', '+failover-end-for-timeout', m, this.details(m));
+    }
+    if (notReconfigured === 0) {
+      this.event('warning', '+failover-end', m, this.details(m));
+      this.setFailoverState(m, 'update_config');
+    }
+    if (timeout) {
+      for (const r of m.replicas.values()) {
+        if (r.promoted || r.reconfDone || r.reconfSent) continue;
+        if (r.disconnected) continue;
+        if (this.sendSlaveOf(r, { host: p.host, port: p.port })) {
+          this.event('notice', '+slave-reconf-sent-be', r, this.details(r));
+          r.reconfSent = true;
+        }
+      }
+    }
+  }
+
+  private switchToPromoted(m: Instance): void {
+    const ref = m.promotedReplica ?? m;
+    this.event('warning', '+switch-master', m, `${m.name} ${this.announceAddr(m.host)} ${m.port} ${this.announceAddr(ref.host)} ${ref.port}`);
+    this.resetMasterAndChangeAddress(m, ref.host, ref.port);
+  }
+
+  /** The reconfiguration transaction (sentinelSendSlaveOf); `to` null = SLAVEOF NO ONE. */
+  private sendSlaveOf(ri: Instance, to: { host: string; port: number } | null): boolean {
+    if (ri.disconnected) return false;
+    const host = to ? this.announceAddr(to.host) : 'NO';
+    const port = to ? String(to.port) : 'ONE';
+    this.send(ri, [this.cmdName(ri, 'MULTI')], 'ignore');
+    this.send(ri, [this.cmdName(ri, 'SLAVEOF'), host, port], 'ignore');
+    this.send(ri, [this.cmdName(ri, 'CONFIG'), 'REWRITE'], 'ignore');
+    this.send(ri, [this.cmdName(ri, 'CLIENT'), 'KILL', 'TYPE', 'normal'], 'ignore');
+    this.send(ri, [this.cmdName(ri, 'CLIENT'), 'KILL', 'TYPE', 'pubsub'], 'ignore');
+    this.send(ri, [this.cmdName(ri, 'EXEC')], 'ignore');
+    return true;
+  }
+
+  private callClientReconfScript(
+    m: Instance,
+    role: 'leader' | 'observer',
+    state: string,
+    from: { host: string; port: number },
+    to: { host: string; port: number },
+  ): void {
+    if (m.clientReconfigScript === undefined) return;
+    this.effects.push({
+      t: 'script',
+      argv: [m.clientReconfigScript, m.name, role, state, from.host, String(from.port), to.host, String(to.port)],
+    });
+  }
+
+  // ===================================================================================================
+  // Reset / address change
+  // ===================================================================================================
+
+  resetMaster(m: Instance, opts: { sentinels: boolean; event: boolean }): void {
+    for (const r of m.replicas.values()) this.closeAllLinks(r);
+    m.replicas.clear();
+    if (opts.sentinels) {
+      for (const s of m.sentinels.values()) this.closeAllLinks(s);
+      m.sentinels.clear();
+    }
+    this.closeAllLinks(m);
+    const now = this.now();
+    m.sdown = false;
+    m.odown = false;
+    m.masterDown = false;
+    m.scriptKillSent = false;
+    m.promoted = false;
+    m.reconfSent = m.reconfInprog = m.reconfDone = false;
+    m.masterReboot = false;
+    m.failoverInProgress = false;
+    m.forceFailover = false;
+    m.leader = null;
+    m.failoverState = 'none';
+    m.failoverStateChangeAt = 0;
+    m.failoverStartAt = 0;
+    m.promotedReplica = null;
+    m.runId = null;
+    m.slaveMasterHost = null;
+    m.actPingAt = now;
+    m.lastPongAt = now;
+    m.lastAvailAt = now;
+    m.infoRefreshAt = 0;
+    m.info = null;
+    m.roleReported = 'master';
+    m.roleReportedAt = now;
+    if (opts.event) this.event('warning', '+reset-master', m, this.details(m));
+  }
+
+  private resetMasterAndChangeAddress(m: Instance, host: string, port: number): void {
+    const keep: Array<{ host: string; port: number }> = [];
+    for (const r of m.replicas.values()) {
+      if (r.host === host && r.port === port) continue;
+      keep.push({ host: r.host, port: r.port });
+    }
+    if (!(m.host === host && m.port === port)) keep.push({ host: m.host, port: m.port });
+    this.resetMaster(m, { sentinels: false, event: false });
+    m.host = host;
+    m.port = port;
+    m.odownSince = 0;
+    m.sdownSince = 0;
+    // A new address means new connections: open them on the next tick rather than waiting out the reconnect
+    // period of the old (dead) address, which could let down-after expire before the first PONG arrives.
+    m.lastReconnectAt = 0;
+    // Peers' is-master-down answers were about the old address; they must not make the new master ODOWN.
+    for (const s of m.sentinels.values()) {
+      s.masterDown = false;
+      s.lastMasterDownReplyAt = 0;
+      s.askSentAt = 0;
+    }
+    for (const a of keep) {
+      const r = this.addReplica(m, a.host, a.port);
+      if (r) this.event('notice', '+slave', r, this.details(r));
+    }
+    this.flush();
+  }
+
+  // ===================================================================================================
+  // Admin operations used by the command layer
+  // ===================================================================================================
+
+  monitor(mc: MasterConfig): void {
+    this.loadMaster(mc);
+    this.flush();
+  }
+
+  removeMaster(m: Instance): void {
+    this.event('warning', '-monitor', m, this.details(m));
+    for (const r of m.replicas.values()) this.closeAllLinks(r);
+    for (const s of m.sentinels.values()) this.closeAllLinks(s);
+    this.closeAllLinks(m);
+    this.masters.delete(m.name);
+    this.flush();
+  }
+
+  /** SET auth-pass / auth-user: drop the links so they reconnect with the new credentials. */
+  dropInstanceConnections(m: Instance): void {
+    this.closeAllLinks(m);
+    for (const r of m.replicas.values()) this.closeAllLinks(r);
+  }
+
+  dropSentinelConnections(): void {
+    for (const m of this.masters.values()) for (const s of m.sentinels.values()) this.closeLink(s, 'cmd');
+  }
+
+  setDownAfter(m: Instance, ms: number): void {
+    m.downAfterMs = ms;
+    for (const r of m.replicas.values()) r.downAfterMs = ms;
+    for (const s of m.sentinels.values()) s.downAfterMs = ms;
+  }
+
+  /** SENTINEL FAILOVER: start a forced failover now. */
+  forceFailover(m: Instance): void {
+    this.log('warning', `Executing user requested FAILOVER of '${m.name}'`);
+    this.startFailover(m);
+    m.forceFailover = true;
+    this.urgent = true;
+  }
+
+  /** The state to persist (sentinelFlushConfig's input). */
+  snapshot(): PersistedState {
+    const masters: PersistedMaster[] = [];
+    for (const m of this.masters.values()) {
+      const pm: PersistedMaster = {
+        name: m.name,
+        host: m.host,
+        port: m.port,
+        quorum: m.quorum,
+        downAfterMs: m.downAfterMs,
+        failoverTimeoutMs: m.failoverTimeoutMs,
+        parallelSyncs: m.parallelSyncs,
+        masterRebootDownAfterPeriodMs: m.masterRebootDownAfterPeriodMs,
+        renamedCommands: [...m.renames.values()].map((r) => ({ ...r })),
+        configEpoch: m.configEpoch,
+        leaderEpoch: m.leaderEpoch,
+        knownReplicas: [...m.replicas.values()].map((r) => ({ host: r.host, port: r.port })),
+        knownSentinels: [...m.sentinels.values()]
+          .filter((s) => s.runId !== null)
+          .map((s) => ({ host: s.host, port: s.port, runId: s.runId ?? '' })),
+      };
+      if (m.notificationScript !== undefined) pm.notificationScript = m.notificationScript;
+      if (m.clientReconfigScript !== undefined) pm.clientReconfigScript = m.clientReconfigScript;
+      if (m.authPass !== undefined) pm.authPass = m.authPass;
+      if (m.authUser !== undefined) pm.authUser = m.authUser;
+      if (m.leader !== null) pm.leader = m.leader;
+      const cur = this.currentMasterAddr(m);
+      if (cur.host !== m.host || cur.port !== m.port) pm.promotedReplica = cur;
+      masters.push(pm);
+    }
+    const st: PersistedState = {
+      myid: this.myid,
+      currentEpoch: this.currentEpoch,
+      announcePort: this.announcePort,
+      denyScriptsReconfig: this.denyScriptsReconfig,
+      resolveHostnames: this.resolveHostnames,
+      announceHostnames: this.announceHostnames,
+      masters,
+    };
+    if (this.announceIp !== undefined) st.announceIp = this.announceIp;
+    if (this.sentinelUser !== undefined) st.sentinelUser = this.sentinelUser;
+    if (this.sentinelPass !== undefined) st.sentinelPass = this.sentinelPass;
+    return st;
+  }
+
+  /** Body of INFO's `# Sentinel` section (without the header), lines joined by CRLF. */
+  infoSentinelSection(scripts: { running: number; queued: number }): string {
+    const now = this.now();
+    const lines = [
+      `sentinel_masters:${this.masters.size}`,
+      `sentinel_tilt:${this.tilt ? 1 : 0}`,
+      `sentinel_tilt_since_seconds:${this.tilt ? Math.floor((now - this.tiltStartAt) / 1000) : -1}`,
+      `sentinel_running_scripts:${scripts.running}`,
+      `sentinel_scripts_queue_length:${scripts.queued}`,
+      `sentinel_simulate_failure_flags:${(this.simFailure.crashAfterElection ? 1 : 0) | (this.simFailure.crashAfterPromotion ? 2 : 0)}`,
+    ];
+    let i = 0;
+    for (const m of this.masters.values()) {
+      const status = m.odown ? 'odown' : m.sdown ? 'sdown' : 'ok';
+      lines.push(
+        `master${i}:name=${m.name},status=${status},address=${m.host}:${m.port},slaves=${m.replicas.size},sentinels=${m.sentinels.size + 1}`,
+      );
+      i++;
+    }
+    return lines.join('\r\n');
+  }
+}
+
+/** compareSlavesForPromotion: lower priority, then higher offset, then smaller runid (missing runid last). */
+export function compareSlavesForPromotion(a: Instance, b: Instance): number {
+  if (a.slavePriority !== b.slavePriority) return a.slavePriority - b.slavePriority;
+  if (a.slaveReplOffset > b.slaveReplOffset) return -1;
+  if (a.slaveReplOffset < b.slaveReplOffset) return 1;
+  if (a.runId === null && b.runId === null) return 0;
+  if (a.runId === null) return 1;
+  if (b.runId === null) return -1;
+  const x = a.runId.toLowerCase();
+  const y = b.runId.toLowerCase();
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function atoi(s: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(s);
+  return m?.[1] !== undefined ? Number(m[1]) : 0;
+}
+
+export function isIpAddress(s: string): boolean {
+  if (/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(s)) return s.split('.').every((p) => Number(p) <= 255);
+  return s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s);
+}

@@ -1,0 +1,95 @@
+// Shared vocabulary of the deterministic sentinel core: timing constants, effects it emits, the clock/rng it is
+// given, and the instance records it keeps. Pure: no I/O, no timers, no Date, no Math.random.
+import type { Reply } from '../resp/types.js';
+
+/** The 13 values `SENTINEL DEBUG` shows and changes (sentinel.c:82-103). All in milliseconds. */
+export interface Timings {
+  infoPeriodMs: number;
+  pingPeriodMs: number;
+  askPeriodMs: number;
+  publishPeriodMs: number;
+  defaultDownAfterMs: number;
+  tiltTriggerMs: number;
+  tiltPeriodMs: number;
+  slaveReconfTimeoutMs: number;
+  minLinkReconnectPeriodMs: number;
+  defaultFailoverTimeoutMs: number;
+  electionTimeoutMs: number;
+  scriptMaxRuntimeMs: number;
+  scriptRetryDelayMs: number;
+}
+
+export const defaultTimings: Readonly<Timings> = Object.freeze({
+  infoPeriodMs: 10_000,
+  pingPeriodMs: 1_000,
+  askPeriodMs: 1_000,
+  publishPeriodMs: 2_000,
+  defaultDownAfterMs: 30_000,
+  tiltTriggerMs: 2_000,
+  tiltPeriodMs: 30_000,
+  slaveReconfTimeoutMs: 10_000,
+  minLinkReconnectPeriodMs: 15_000,
+  defaultFailoverTimeoutMs: 180_000,
+  electionTimeoutMs: 10_000,
+  scriptMaxRuntimeMs: 60_000,
+  scriptRetryDelayMs: 30_000,
+});
+
+/** SENTINEL DEBUG key (as shown, upper case) → Timings field, in the order Redis prints them. */
+export const debugKeys: ReadonlyArray<readonly [string, keyof Timings]> = [
+  ['INFO-PERIOD', 'infoPeriodMs'],
+  ['PING-PERIOD', 'pingPeriodMs'],
+  ['ASK-PERIOD', 'askPeriodMs'],
+  ['PUBLISH-PERIOD', 'publishPeriodMs'],
+  ['DEFAULT-DOWN-AFTER', 'defaultDownAfterMs'],
+  ['DEFAULT-FAILOVER-TIMEOUT', 'defaultFailoverTimeoutMs'],
+  ['TILT-TRIGGER', 'tiltTriggerMs'],
+  ['TILT-PERIOD', 'tiltPeriodMs'],
+  ['SLAVE-RECONF-TIMEOUT', 'slaveReconfTimeoutMs'],
+  ['MIN-LINK-RECONNECT-PERIOD', 'minLinkReconnectPeriodMs'],
+  ['ELECTION-TIMEOUT', 'electionTimeoutMs'],
+  ['SCRIPT-MAX-RUNTIME', 'scriptMaxRuntimeMs'],
+  ['SCRIPT-RETRY-DELAY', 'scriptRetryDelayMs'],
+];
+
+/** Fixed constants of sentinel.c that SENTINEL DEBUG does not expose. */
+export const MAX_DESYNC_MS = 1000;
+export const MAX_PENDING_COMMANDS = 100;
+export const DEFAULT_SLAVE_PRIORITY = 100;
+export const HELLO_CHANNEL = '__sentinel__:hello';
+
+export interface Clock {
+  /** Milliseconds (wall clock in production; any monotone-ish manual value in tests). */
+  now(): number;
+}
+
+/** Uniform integer source; `int(n)` returns 0..n-1. */
+export interface Rng {
+  int(n: number): number;
+}
+
+export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';
+export const levelRank: Record<LogLevel, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
+
+export type LinkKind = 'cmd' | 'pubsub';
+
+/** What a reply on a link is for: the core routes replies by this tag. */
+export type ReplyTag = 'ping' | 'info' | 'publish' | 'is-master-down' | 'ignore';
+
+export type Effect =
+  /** Open an outbound connection; `handshake` commands are written first (AUTH, CLIENT SETNAME, SUBSCRIBE). */
+  | { t: 'connect'; linkId: number; kind: LinkKind; host: string; port: number; handshake: string[][] }
+  /** Write a command on an open (or opening) link; the reply comes back through `onReply` with the tag. */
+  | { t: 'send'; linkId: number; cmd: string[]; tag: ReplyTag }
+  | { t: 'close'; linkId: number }
+  /** A sentinel event: published on channel `type` unless debug, logged, and run through notification-script. */
+  | { t: 'event'; level: LogLevel; type: string; payload: string; notificationScript?: string }
+  | { t: 'log'; level: LogLevel; text: string }
+  /** Persist the current state (sentinelFlushConfig). */
+  | { t: 'flush' }
+  /** Run a script (client-reconfig-script) with this argv. */
+  | { t: 'script'; argv: string[] }
+  /** SENTINEL SIMULATE-FAILURE crash points: exit the process with this code. */
+  | { t: 'exit'; code: number };
+
+export type { Reply };

@@ -1,0 +1,114 @@
+// One outbound RESP connection from the sentinel to a monitored server or a peer sentinel (Redis's
+// instanceLink cc/pc). Dumb by design: it writes the handshake and the commands it is given, matches replies
+// to commands in FIFO order, hands everything else (pub/sub frames) to onPush, and reports up/down once.
+// It never decides anything; the core does. Every socket error is contained here.
+import net from 'node:net';
+import { ReplyDecoder, encodeCommand } from '../resp/index.js';
+import type { Reply } from '../resp/types.js';
+
+export interface LinkHandlers<Tag> {
+  /** TCP connected; `localIp` is our address on this socket. */
+  onUp(localIp: string): void;
+  /** Connection failed or closed by the other side (never called after close()). */
+  onDown(reason: string): void;
+  /** A reply to a command sent with `send(cmd, tag)`. */
+  onReply(tag: Tag, reply: Reply): void;
+  /** Frames not matching a command (pub/sub messages, subscribe confirmations). */
+  onPush(frame: Reply): void;
+}
+
+export interface LinkOptions {
+  host: string;
+  port: number;
+  /** Commands written before anything else; their replies are swallowed. */
+  handshake: string[][];
+  /** A pub/sub link: the last handshake command (SUBSCRIBE) and everything after it arrive via onPush. */
+  pubsub: boolean;
+  connectTimeoutMs: number;
+  /** Source address for outbound connections (`bind-source-addr`). */
+  localAddress?: string;
+}
+
+type Pending<Tag> = { internal: true } | { internal: false; tag: Tag };
+
+export class Link<Tag> {
+  private readonly socket: net.Socket;
+  private readonly decoder = new ReplyDecoder({ limits: { maxDepth: 16 } });
+  private readonly fifo: Array<Pending<Tag>> = [];
+  private closed = false;
+  private connectTimer: NodeJS.Timeout | null;
+
+  constructor(
+    private readonly opts: LinkOptions,
+    private readonly handlers: LinkHandlers<Tag>,
+  ) {
+    const connectOpts: net.NetConnectOpts = { host: opts.host, port: opts.port };
+    if (opts.localAddress !== undefined) connectOpts.localAddress = opts.localAddress;
+    this.socket = net.connect(connectOpts);
+    this.socket.setNoDelay(true);
+    this.socket.on('error', (e) => this.fail(e.message));
+    this.socket.on('close', () => this.fail('connection closed'));
+    this.socket.on('end', () => this.fail('connection closed by peer'));
+    this.socket.on('data', (chunk) => this.onData(chunk));
+    this.socket.on('connect', () => {
+      if (this.connectTimer) clearTimeout(this.connectTimer);
+      this.connectTimer = null;
+      if (!this.closed) this.handlers.onUp(this.socket.localAddress ?? '127.0.0.1');
+    });
+    this.connectTimer = setTimeout(() => this.fail('connect timeout'), opts.connectTimeoutMs);
+    this.connectTimer.unref();
+    const hs = opts.handshake;
+    hs.forEach((cmd, i) => {
+      const isSubscribe = opts.pubsub && i === hs.length - 1;
+      this.write(cmd);
+      if (!isSubscribe) this.fifo.push({ internal: true });
+    });
+  }
+
+  send(cmd: string[], tag: Tag): void {
+    if (this.closed) return;
+    this.fifo.push({ internal: false, tag });
+    this.write(cmd);
+  }
+
+  /** Close without reporting onDown (the owner already knows). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.socket.destroy();
+  }
+
+  private write(cmd: string[]): void {
+    if (this.closed) return;
+    this.socket.write(encodeCommand(cmd));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let replies: Reply[];
+    try {
+      replies = this.decoder.push(chunk);
+    } catch (e) {
+      this.fail(`protocol error: ${(e as Error).message}`);
+      return;
+    }
+    for (const r of replies) {
+      if (this.closed) return;
+      const p = this.fifo.shift();
+      if (p === undefined) {
+        this.handlers.onPush(r);
+        continue;
+      }
+      if (!p.internal) this.handlers.onReply(p.tag, r);
+    }
+  }
+
+  private fail(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.socket.destroy();
+    this.handlers.onDown(reason);
+  }
+}
