@@ -11,11 +11,11 @@ function infoField(info: string, field: string): string | undefined {
   return line?.slice(field.length + 1);
 }
 
-describe('harness - real redis-server replication', { skip: missingBinaries('redis-server') }, () => {
+void describe('harness - real redis-server replication', { skip: missingBinaries('redis-server') }, () => {
   const h = new Harness();
   after(() => h.cleanup());
 
-  test('harness - replica follows master, seen through our codec', async () => {
+  void test('harness - replica follows master, seen through our codec', async () => {
     const master = await h.redis();
     const replica = await h.redis({ args: ['--replicaof', master.host, String(master.port)] });
     const m = await master.client();
@@ -49,7 +49,7 @@ describe('harness - real redis-server replication', { skip: missingBinaries('red
     assert.ok(replicas.some((e) => e[1] === String(replica.port)), JSON.stringify(role));
   });
 
-  test('harness - pipelined replies split at arbitrary boundaries decode in order', async () => {
+  void test('harness - pipelined replies split at arbitrary boundaries decode in order', async () => {
     const master = await h.redis();
     const sock = connect({ port: master.port, host: master.host });
     sock.on('error', () => {});
