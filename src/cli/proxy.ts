@@ -1,0 +1,166 @@
+// `vigil proxy`: command-line front end of the master-following proxy (src/proxy). Parses flags and an optional
+// JSON config file, starts the proxy, and runs until SIGINT/SIGTERM. Also runnable directly:
+//   node --import tsx src/cli/proxy.ts --sentinels 127.0.0.1:26379 --master-name mymaster --listen 127.0.0.1:6380
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { startProxy, ProxyConfigError, type ProxyOptions, type ProxyMasterOptions, type ProxyHandle } from '../proxy/index.js';
+
+export const PROXY_USAGE = `usage: vigil proxy --sentinels host:port[,host:port...] --master-name NAME --listen host:port
+                   [--sentinel-username U] [--sentinel-password P] [--config file.json]
+                   [--http host:port] [--max-hold-ms 5000] [--max-failover-ms 60000] [--poll-ms 1000]
+                   [--quorum N] [--no-fast-path] [--mux] [--idle-timeout-ms 0] [--redis-username U] [--redis-password P]
+                   [--log-format json|text] [--debug]
+See docs/proxy.md for the config file format and the switching rule.`;
+
+interface FileConfig {
+  sentinels?: string | string[];
+  sentinelUsername?: string;
+  sentinelPassword?: string;
+  redisUsername?: string;
+  redisPassword?: string;
+  http?: string;
+  maxHoldMs?: number;
+  maxFailoverMs?: number;
+  pollIntervalMs?: number;
+  fastPath?: boolean;
+  mux?: boolean;
+  idleTimeoutMs?: number;
+  logFormat?: 'json' | 'text';
+  masters?: Array<{ name: string; listen: string; sentinels?: string | string[]; quorum?: number }>;
+}
+
+function num(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new ProxyConfigError(`${flag} expects a non-negative number, got '${v}'`);
+  return n;
+}
+
+function sentinelText(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+/** Build ProxyOptions from argv (flags override the config file). Exported for tests. */
+export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      sentinels: { type: 'string' },
+      'master-name': { type: 'string' },
+      listen: { type: 'string' },
+      'sentinel-username': { type: 'string' },
+      'sentinel-password': { type: 'string' },
+      'redis-username': { type: 'string' },
+      'redis-password': { type: 'string' },
+      config: { type: 'string' },
+      http: { type: 'string' },
+      'max-hold-ms': { type: 'string' },
+      'max-failover-ms': { type: 'string' },
+      'poll-ms': { type: 'string' },
+      quorum: { type: 'string' },
+      'no-fast-path': { type: 'boolean' },
+      mux: { type: 'boolean' },
+      'idle-timeout-ms': { type: 'string' },
+      'log-format': { type: 'string' },
+      debug: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) throw new HelpRequested();
+  let file: FileConfig = {};
+  if (values.config !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(values.config, 'utf8');
+    } catch (err) {
+      throw new ProxyConfigError(`cannot read config ${values.config}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      file = JSON.parse(text) as FileConfig;
+    } catch (err) {
+      throw new ProxyConfigError(`config ${values.config} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (typeof file !== 'object' || file === null) throw new ProxyConfigError(`config ${values.config} must be a JSON object`);
+  }
+  const masters: ProxyMasterOptions[] = (file.masters ?? []).map((m) => {
+    if (typeof m?.name !== 'string' || typeof m.listen !== 'string') {
+      throw new ProxyConfigError('each entry of "masters" needs "name" and "listen" strings');
+    }
+    const out: ProxyMasterOptions = { name: m.name, listen: m.listen };
+    const s = sentinelText(m.sentinels);
+    if (s !== undefined) out.sentinels = s;
+    if (m.quorum !== undefined) out.quorum = m.quorum;
+    return out;
+  });
+  const quorum = num(values.quorum, '--quorum');
+  if (values['master-name'] !== undefined || values.listen !== undefined) {
+    if (values['master-name'] === undefined || values.listen === undefined) {
+      throw new ProxyConfigError('--master-name and --listen go together');
+    }
+    const m: ProxyMasterOptions = { name: values['master-name'], listen: values.listen };
+    if (quorum !== undefined) m.quorum = quorum;
+    masters.unshift(m);
+  }
+  if (masters.length === 0) throw new ProxyConfigError('nothing to proxy: give --master-name and --listen, or --config');
+  const opts: ProxyOptions & { debug: boolean } = { masters, debug: values.debug ?? false };
+  const sentinels = values.sentinels ?? sentinelText(file.sentinels);
+  if (sentinels !== undefined) opts.sentinels = sentinels;
+  const set = <K extends keyof ProxyOptions>(k: K, v: ProxyOptions[K] | undefined): void => {
+    if (v !== undefined) (opts as ProxyOptions)[k] = v;
+  };
+  set('sentinelUsername', values['sentinel-username'] ?? file.sentinelUsername);
+  set('sentinelPassword', values['sentinel-password'] ?? file.sentinelPassword);
+  set('redisUsername', values['redis-username'] ?? file.redisUsername);
+  set('redisPassword', values['redis-password'] ?? file.redisPassword);
+  set('http', values.http ?? file.http);
+  set('maxHoldMs', num(values['max-hold-ms'], '--max-hold-ms') ?? file.maxHoldMs);
+  set('maxFailoverMs', num(values['max-failover-ms'], '--max-failover-ms') ?? file.maxFailoverMs);
+  set('pollIntervalMs', num(values['poll-ms'], '--poll-ms') ?? file.pollIntervalMs);
+  set('idleTimeoutMs', num(values['idle-timeout-ms'], '--idle-timeout-ms') ?? file.idleTimeoutMs);
+  set('fastPath', values['no-fast-path'] ? false : file.fastPath);
+  set('mux', values.mux ? true : file.mux);
+  const fmt = values['log-format'] ?? file.logFormat;
+  if (fmt !== undefined && fmt !== 'json' && fmt !== 'text') throw new ProxyConfigError(`--log-format must be json or text`);
+  set('logFormat', fmt);
+  return opts;
+}
+
+class HelpRequested extends Error {}
+
+/** Entry point used by the `vigil` dispatcher. Resolves when the proxy has shut down after SIGINT/SIGTERM. */
+export async function runProxyCli(argv: string[]): Promise<void> {
+  let handle: ProxyHandle;
+  let debug = argv.includes('--debug');
+  try {
+    const opts = parseProxyArgs(argv);
+    debug = opts.debug;
+    handle = await startProxy(opts);
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(PROXY_USAGE + '\n');
+      return;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`vigil proxy: ${msg}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    if (!(err instanceof ProxyConfigError)) process.stderr.write(PROXY_USAGE + '\n');
+    process.exitCode = 1;
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void handle.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void runProxyCli(process.argv.slice(2));
+}

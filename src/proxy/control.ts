@@ -1,0 +1,319 @@
+// The control-plane shell for one master: links to every sentinel (a command link for polling and a pub/sub
+// link for events), ROLE checks, the tick timer, and the executor that turns Router effects into DataPlane calls.
+// All decisions live in router.ts; this file only moves observations in and effects out.
+import { RespErrorReply, type Reply } from '../resp/index.js';
+import {
+  type Addr,
+  addrKey,
+  masterReportFromRecord,
+  recordFromFlat,
+  replicaAddrsFromRecords,
+  type MasterReport,
+} from './events.js';
+import { RespConn, checkRole } from './resp-conn.js';
+import { Router, type Effect, type Observation, type RouterSnapshot } from './router.js';
+import type { DataPlane } from './dataplane.js';
+
+/** The channels we act on (or log). `+failover-state-*` and `-failover-abort-*` are patterns. */
+export const SENTINEL_PATTERNS = [
+  '+switch-master',
+  '+try-failover',
+  '+failover-state-*',
+  '+odown',
+  '-odown',
+  '+failover-end',
+  '+failover-end-for-timeout',
+  '-failover-abort-*',
+  '+elected-leader',
+  '+selected-slave',
+  '+promoted-slave',
+  '+new-epoch',
+  '+config-update-from',
+] as const;
+
+export interface ControlOptions {
+  masterName: string;
+  sentinels: Addr[];
+  sentinelUsername?: string | undefined;
+  sentinelPassword?: string | undefined;
+  /** Credentials for ROLE checks on the Redis servers, if they require AUTH. */
+  redisUsername?: string | undefined;
+  redisPassword?: string | undefined;
+  quorum?: number | undefined;
+  pollIntervalMs: number;
+  maxFailoverMs: number;
+  fastPath: boolean;
+  roleTimeoutMs: number;
+  tickMs: number;
+  onLog: (level: 'info' | 'warn', msg: string, fields: { [k: string]: unknown }) => void;
+}
+
+export interface SentinelLinkStatus {
+  id: string;
+  cmdUp: boolean;
+  pubsubUp: boolean;
+  lastError: string | null;
+}
+
+class SentinelLink {
+  cmd: RespConn | null = null;
+  pubsub: RespConn | null = null;
+  lastError: string | null = null;
+  private stopped = false;
+  private cmdRetryMs = 100;
+  private subRetryMs = 100;
+  private polling = false;
+  private repoll = false;
+
+  constructor(
+    readonly id: string,
+    private readonly addr: Addr,
+    private readonly ctl: Control,
+  ) {}
+
+  start(): void {
+    void this.openCmd();
+    void this.openPubsub();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cmd?.close();
+    this.pubsub?.close();
+  }
+
+  private async openCmd(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const conn: RespConn = await RespConn.open(this.addr, {
+        connectTimeoutMs: 1000,
+        callTimeoutMs: 1000,
+        username: this.ctl.opts.sentinelUsername,
+        password: this.ctl.opts.sentinelPassword,
+        onClose: (err) => {
+          if (this.cmd === conn) {
+            this.cmd = null;
+            this.lastError = err?.message ?? 'closed';
+            this.ctl.observe({ kind: 'sentinel-down', sentinel: this.id });
+            this.retryCmd();
+          }
+        },
+      });
+      if (this.stopped) {
+        conn.close();
+        return;
+      }
+      this.cmd = conn;
+      this.cmdRetryMs = 100;
+      this.ctl.observe({ kind: 'sentinel-up', sentinel: this.id });
+      void this.poll();
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.retryCmd();
+    }
+  }
+
+  private retryCmd(): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => void this.openCmd(), this.cmdRetryMs);
+    t.unref();
+    this.cmdRetryMs = Math.min(this.cmdRetryMs * 2, 1000);
+  }
+
+  private async openPubsub(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const conn = await RespConn.open(this.addr, {
+        connectTimeoutMs: 1000,
+        callTimeoutMs: 1000,
+        username: this.ctl.opts.sentinelUsername,
+        password: this.ctl.opts.sentinelPassword,
+        onMessage: (channel, payload) => this.ctl.observe({ kind: 'event', sentinel: this.id, channel, payload }),
+        onClose: (err) => {
+          if (this.pubsub === conn) {
+            this.pubsub = null;
+            this.lastError = err?.message ?? 'closed';
+            this.retryPubsub();
+          }
+        },
+      });
+      if (this.stopped) {
+        conn.close();
+        return;
+      }
+      this.pubsub = conn;
+      await conn.psubscribe(SENTINEL_PATTERNS);
+      this.subRetryMs = 100;
+      // Events may have been missed while the link was down: poll to catch up.
+      void this.poll();
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.retryPubsub();
+    }
+  }
+
+  private retryPubsub(): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => void this.openPubsub(), this.subRetryMs);
+    t.unref();
+    this.subRetryMs = Math.min(this.subRetryMs * 2, 1000);
+  }
+
+  /** SENTINEL MASTER + SENTINEL REPLICAS, pipelined, reported as one observation. */
+  async poll(): Promise<void> {
+    const conn = this.cmd;
+    if (!conn) return;
+    if (this.polling) {
+      // An event asked for fresh state while a poll is in flight: poll again right after it.
+      this.repoll = true;
+      return;
+    }
+    this.polling = true;
+    try {
+      const name = this.ctl.opts.masterName;
+      const [m, r] = await Promise.all([conn.call(['SENTINEL', 'MASTER', name]), conn.call(['SENTINEL', 'REPLICAS', name])]);
+      this.ctl.observe({ kind: 'report', sentinel: this.id, master: toMasterReport(m), replicas: toReplicaList(r) });
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.polling = false;
+      if (this.repoll) {
+        this.repoll = false;
+        void this.poll();
+      }
+    }
+  }
+
+  status(): SentinelLinkStatus {
+    return { id: this.id, cmdUp: this.cmd !== null, pubsubUp: this.pubsub !== null, lastError: this.lastError };
+  }
+}
+
+function pairs(reply: Reply): Map<string, string> | null {
+  if (Array.isArray(reply)) return recordFromFlat(reply) as Map<string, string>;
+  if (reply instanceof Map) {
+    const m = new Map<string, string>();
+    for (const [k, v] of reply) m.set(String(k), String(v));
+    return m;
+  }
+  return null;
+}
+
+function toMasterReport(reply: Reply): MasterReport | null {
+  if (reply instanceof RespErrorReply) return null;
+  const rec = pairs(reply);
+  return rec ? masterReportFromRecord(rec) : null;
+}
+
+function toReplicaList(reply: Reply): Addr[] | null {
+  if (!Array.isArray(reply)) return null;
+  const recs = [];
+  for (const item of reply) {
+    const rec = pairs(item);
+    if (rec) recs.push(rec);
+  }
+  return replicaAddrsFromRecords(recs);
+}
+
+export class Control {
+  readonly router: Router;
+  private readonly links: SentinelLink[];
+  private tickTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private readonly roleTimers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    readonly opts: ControlOptions,
+    private readonly plane: DataPlane,
+  ) {
+    const ids = opts.sentinels.map(addrKey);
+    this.router = new Router(
+      {
+        masterName: opts.masterName,
+        sentinels: ids,
+        ...(opts.quorum !== undefined ? { quorum: opts.quorum } : {}),
+        maxFailoverMs: opts.maxFailoverMs,
+        reportMaxAgeMs: Math.max(3 * opts.pollIntervalMs, 1500),
+        fastPath: opts.fastPath,
+        fastRoleRetryMs: 20,
+        roleRetryMs: 100,
+      },
+      Date.now(),
+    );
+    this.links = opts.sentinels.map((a, i) => new SentinelLink(ids[i] ?? addrKey(a), a, this));
+  }
+
+  start(): void {
+    for (const l of this.links) l.start();
+    this.tickTimer = setInterval(() => this.apply(this.router.tick(Date.now())), this.opts.tickMs);
+    this.tickTimer.unref();
+    this.pollTimer = setInterval(() => this.pollAll(), this.opts.pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const l of this.links) l.stop();
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    for (const t of this.roleTimers) clearTimeout(t);
+    this.roleTimers.clear();
+  }
+
+  observe(obs: Observation): void {
+    if (this.stopped) return;
+    this.apply(this.router.observe(obs, Date.now()));
+  }
+
+  snapshot(): RouterSnapshot & { sentinels: SentinelLinkStatus[] } {
+    return { ...this.router.snapshot(), sentinels: this.links.map((l) => l.status()) };
+  }
+
+  private pollAll(): void {
+    for (const l of this.links) void l.poll();
+  }
+
+  private apply(effects: Effect[]): void {
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'gate':
+          this.plane.setGate(e.open, e.reason);
+          this.opts.onLog('info', e.open ? 'gate open' : 'gate closed: holding clients', { reason: e.reason });
+          break;
+        case 'route':
+          this.plane.setRoute(e.to);
+          break;
+        case 'check-role':
+          this.scheduleRole(e.addr, e.token, e.delayMs);
+          break;
+        case 'poll':
+          this.pollAll();
+          break;
+        case 'log':
+          this.opts.onLog(e.level, e.msg, e.fields);
+          break;
+      }
+    }
+  }
+
+  private scheduleRole(addr: Addr, token: number, delayMs: number): void {
+    const run = (): void => {
+      void checkRole(addr, {
+        timeoutMs: this.opts.roleTimeoutMs,
+        username: this.opts.redisUsername,
+        password: this.opts.redisPassword,
+      }).then((role) => this.observe({ kind: 'role', token, addr, role }));
+    };
+    if (delayMs <= 0) {
+      run();
+      return;
+    }
+    const t = setTimeout(() => {
+      this.roleTimers.delete(t);
+      run();
+    }, delayMs);
+    t.unref();
+    this.roleTimers.add(t);
+  }
+}

@@ -1,0 +1,508 @@
+// The proxy's data plane for one listener: accepts clients, holds them while the gate is closed, pipes bytes
+// to the routed master at L4, freezes sessions on a closed gate and fences (closes) sessions bound to a master
+// that is no longer the route. Shell code: it makes no routing decision of its own (those come from Router).
+import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
+import { type Addr, addrKey, sameAddr } from './events.js';
+import { MuxUpstream, type MuxClient } from './mux.js';
+import { scanRequest, scan, INCOMPLETE, EMPTY, MUX_COMMANDS } from './frames.js';
+
+export interface DataPlaneOptions {
+  masterName: string;
+  listen: Addr;
+  /** Longest a client waits for a confirmed master (held new connection or frozen session), in ms. */
+  maxHoldMs: number;
+  /** Upstream connect deadline (ms). */
+  connectTimeoutMs: number;
+  /** Delay (ms) before re-dialling after an upstream connect failure (within the hold budget). */
+  redialDelayMs: number;
+  /** Close client connections idle this long (ms); 0 = never (pub/sub and blocking commands need that). */
+  idleTimeoutMs: number;
+  /** TCP keepalive initial delay (ms) on both sides; 0 = off. */
+  keepAliveMs: number;
+  /**
+   * Multiplex clients that only send simple stateless commands over one shared upstream connection; a client
+   * that sends anything else is moved to its own connection (pinned) for the rest of its life.
+   */
+  mux?: boolean;
+  onLog: (level: 'info' | 'warn', msg: string, fields: { [k: string]: unknown }) => void;
+}
+
+export interface DataPlaneStats {
+  accepted: number;
+  active: number;
+  held: number;
+  frozen: number;
+  bytesFromClients: number;
+  bytesToClients: number;
+  /** Held connections that reached a master, and the total/maximum time they waited (ms). */
+  released: number;
+  holdTotalMs: number;
+  holdMaxMs: number;
+  /** Clients refused with an error after maxHoldMs. */
+  refused: number;
+  /** Sessions closed because their master stopped being the route. */
+  fenced: number;
+  upstreamConnectFailures: number;
+  /** Clients currently multiplexed on the shared upstream, and clients moved to their own connection. */
+  muxed: number;
+  pinned: number;
+}
+
+type SessionState = 'held' | 'dialing' | 'open' | 'closed';
+
+class Session implements MuxClient {
+  state: SessionState = 'held';
+  /** 'mux' while on the shared upstream; 'l4' once it has its own connection. */
+  mode: 'l4' | 'mux' = 'l4';
+  alive = true;
+  outstanding = 0;
+  /** Unparsed client bytes (mux mode) and the buffered length needed before rescanning. */
+  inParts: Buffer[] = [];
+  inLen = 0;
+  inNeed = 0;
+  /** Bytes to send first on the pinned connection (the first request that cannot be multiplexed, and after). */
+  pinBuf: Buffer | null = null;
+  /** The client half-closed while on the shared upstream. */
+  ended = false;
+  plane: DataPlane | null = null;
+  upstream: Socket | null = null;
+  target: Addr | null = null;
+  frozen = false;
+  /** Client reads paused because the upstream is not draining. */
+  bpPaused = false;
+  /** When this session started waiting (held or frozen), ms since epoch; 0 = not waiting. */
+  waitingSince = 0;
+  waitTimer: NodeJS.Timeout | null = null;
+  constructor(readonly client: Socket) {}
+  deliver(bytes: Buffer): void {
+    this.plane?.muxDeliver(this, bytes);
+  }
+  drained(): void {
+    if (this.outstanding !== 0) return;
+    if (this.pinBuf) this.plane?.muxPin(this);
+    else if (this.ended) this.plane?.muxEnded(this);
+  }
+  fail(): void {
+    this.plane?.muxFail(this);
+  }
+  requeue(bytes: Buffer): void {
+    this.pinBuf = this.pinBuf ? Buffer.concat([bytes, this.pinBuf]) : bytes;
+    this.plane?.muxPin(this);
+  }
+}
+
+export class DataPlane {
+  private readonly server: Server;
+  private readonly sessions = new Set<Session>();
+  private route: Addr | null = null;
+  private gateOpen = false;
+  private gateReason = 'starting';
+  private readonly st: DataPlaneStats = {
+    accepted: 0,
+    active: 0,
+    held: 0,
+    frozen: 0,
+    bytesFromClients: 0,
+    bytesToClients: 0,
+    released: 0,
+    holdTotalMs: 0,
+    holdMaxMs: 0,
+    refused: 0,
+    fenced: 0,
+    upstreamConnectFailures: 0,
+    muxed: 0,
+    pinned: 0,
+  };
+  private mux: MuxUpstream | null = null;
+
+  constructor(private readonly opts: DataPlaneOptions) {
+    this.server = createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (c) => this.onConnection(c));
+    this.server.on('error', (err) => opts.onLog('warn', 'listener error', { error: err.message }));
+  }
+
+  listen(): Promise<Addr> {
+    return new Promise((resolve, reject) => {
+      const onErr = (err: Error): void => reject(err);
+      this.server.once('error', onErr);
+      this.server.listen({ host: this.opts.listen.host, port: this.opts.listen.port }, () => {
+        this.server.off('error', onErr);
+        const a = this.server.address() as AddressInfo;
+        resolve({ host: a.address, port: a.port });
+      });
+    });
+  }
+
+  stats(): DataPlaneStats {
+    let held = 0;
+    let frozen = 0;
+    let active = 0;
+    let muxed = 0;
+    for (const s of this.sessions) {
+      if (s.state === 'held' || s.state === 'dialing') held++;
+      else if (s.state === 'open') {
+        active++;
+        if (s.mode === 'mux') muxed++;
+        if (s.frozen) frozen++;
+      }
+    }
+    return { ...this.st, held, frozen, active, muxed };
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sessions) this.destroy(s);
+    this.mux?.close();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // --- control inputs ----------------------------------------------------------------------------------------
+
+  setGate(open: boolean, reason: string): void {
+    this.gateOpen = open;
+    this.gateReason = reason;
+    const now = Date.now();
+    for (const s of this.sessions) {
+      if (open) {
+        if (s.state === 'held') this.release(s);
+        else if (s.state === 'open' && s.frozen) this.unfreeze(s, now);
+      } else if (s.state === 'open' && !s.frozen) {
+        this.freeze(s, now);
+      }
+    }
+    if (open) this.mux?.flush();
+  }
+
+  /** The route moved: fence every session bound elsewhere; held sessions wait for the gate. */
+  setRoute(to: Addr): void {
+    this.route = to;
+    if (this.mux && !sameAddr(this.mux.target, to)) {
+      const old = this.mux;
+      this.mux = null;
+      old.close();
+    }
+    let fenced = 0;
+    for (const s of this.sessions) {
+      if (s.state === 'dialing' && !sameAddr(s.target, to)) {
+        // Nothing was forwarded yet: re-dial the new master instead of closing the client.
+        this.detachUpstream(s);
+        s.state = 'held';
+      } else if (s.state === 'open' && !sameAddr(s.target, to)) {
+        this.fence(s);
+        fenced++;
+      }
+    }
+    this.st.fenced += fenced;
+    if (fenced > 0) this.opts.onLog('info', 'closed sessions bound to the previous master', { count: fenced, to: addrKey(to) });
+    if (this.gateOpen) for (const s of this.sessions) if (s.state === 'held') this.release(s);
+  }
+
+  // --- sessions -----------------------------------------------------------------------------------------------
+
+  private onConnection(client: Socket): void {
+    this.st.accepted++;
+    const s = new Session(client);
+    if (this.opts.mux) s.mode = 'mux';
+    this.sessions.add(s);
+    client.on('error', () => this.destroy(s));
+    client.on('close', () => this.destroy(s));
+    if (this.opts.keepAliveMs > 0) client.setKeepAlive(true, this.opts.keepAliveMs);
+    if (this.opts.idleTimeoutMs > 0) {
+      client.setTimeout(this.opts.idleTimeoutMs, () => this.destroy(s));
+    }
+    this.startWaiting(s, Date.now());
+    if (this.gateOpen && this.route) this.release(s);
+  }
+
+  /** A held client may go: onto the shared upstream (mux) or its own connection. */
+  private release(s: Session): void {
+    if (this.opts.mux && s.mode === 'mux' && s.state === 'held' && s.pinBuf === null) {
+      this.attachMux(s);
+      return;
+    }
+    this.dial(s);
+  }
+
+  // --- multiplexing ---------------------------------------------------------------------------------------------
+
+  private attachMux(s: Session): void {
+    const route = this.route;
+    if (!route) return;
+    s.state = 'open';
+    s.target = route;
+    s.plane = this;
+    this.stopWaiting(s, Date.now(), true);
+    const client = s.client;
+    client.on('data', (chunk: Buffer) => this.onMuxData(s, chunk));
+    client.on('end', () => {
+      s.ended = true;
+      if (s.outstanding === 0 && s.pinBuf === null) this.destroySoon(s);
+    });
+    if (!this.gateOpen) this.freeze(s, Date.now());
+    else client.resume();
+  }
+
+  private muxUpstream(): MuxUpstream | null {
+    const route = this.route;
+    if (!route) return null;
+    if (!this.mux || this.mux.isClosed) {
+      this.mux = new MuxUpstream(route, () => this.gateOpen, (m) => {
+        if (this.mux === m) this.mux = null;
+      });
+    }
+    return this.mux;
+  }
+
+  private onMuxData(s: Session, chunk: Buffer): void {
+    this.st.bytesFromClients += chunk.length;
+    if (s.pinBuf) {
+      // Already leaving the shared connection: keep everything for the pinned one, in order.
+      s.pinBuf = Buffer.concat([s.pinBuf, chunk]);
+      return;
+    }
+    let b: Buffer;
+    if (s.inLen > 0) {
+      s.inParts.push(chunk);
+      s.inLen += chunk.length;
+      if (s.inLen < s.inNeed) return;
+      b = Buffer.concat(s.inParts, s.inLen);
+      s.inParts = [];
+      s.inLen = 0;
+    } else {
+      b = chunk;
+    }
+    let at = 0;
+    let sendFrom = 0;
+    let count = 0;
+    const flushRange = (to: number): void => {
+      if (count > 0) {
+        const mux = this.muxUpstream();
+        if (mux) mux.send(s, b.subarray(sendFrom, to), count);
+      }
+      count = 0;
+    };
+    while (at < b.length) {
+      const e = scanRequest(b, at);
+      if (e === INCOMPLETE) {
+        flushRange(at);
+        s.inParts = [b.subarray(at)];
+        s.inLen = b.length - at;
+        s.inNeed = scan.need - at;
+        return;
+      }
+      if (e === EMPTY) {
+        // Redis answers nothing to an empty line or `*0`: drop it so the reply count stays exact.
+        flushRange(at);
+        at = scan.need;
+        sendFrom = at;
+        continue;
+      }
+      if (e < 0 || !MUX_COMMANDS.has(scan.cmd)) {
+        // Not multiplexable (or something Redis should judge on its own): pin from this request on.
+        flushRange(at);
+        s.pinBuf = Buffer.from(b.subarray(at));
+        s.client.pause();
+        if (s.outstanding === 0) this.muxPin(s);
+        return;
+      }
+      at = e;
+      count++;
+    }
+    flushRange(at);
+  }
+
+  /** Move a drained mux session to its own upstream connection, sending the pinned bytes first. */
+  muxPin(s: Session): void {
+    if (s.state !== 'open' || s.mode !== 'mux') return;
+    this.st.pinned++;
+    s.mode = 'l4';
+    s.client.removeAllListeners('data');
+    s.client.removeAllListeners('end');
+    s.client.pause();
+    s.state = 'held';
+    s.frozen = false;
+    this.startWaiting(s, Date.now());
+    // While the gate is closed it waits like any held client; setGate/setRoute release it.
+    if (this.gateOpen && this.route) this.dial(s);
+  }
+
+  muxEnded(s: Session): void {
+    this.destroySoon(s);
+  }
+
+  muxDeliver(s: Session, bytes: Buffer): void {
+    this.st.bytesToClients += bytes.length;
+    s.client.write(bytes);
+  }
+
+  /** The shared connection died with replies pending for this client: close it (the outcome is unknown). */
+  muxFail(s: Session): void {
+    this.destroySoon(s);
+  }
+
+  private startWaiting(s: Session, now: number): void {
+    if (s.waitingSince !== 0) return;
+    s.waitingSince = now;
+    s.waitTimer = setTimeout(() => this.expire(s), this.opts.maxHoldMs);
+  }
+
+  private stopWaiting(s: Session, now: number, released: boolean): void {
+    if (s.waitingSince === 0) return;
+    if (s.waitTimer) clearTimeout(s.waitTimer);
+    s.waitTimer = null;
+    if (released) {
+      const waited = now - s.waitingSince;
+      this.st.released++;
+      this.st.holdTotalMs += waited;
+      if (waited > this.st.holdMaxMs) this.st.holdMaxMs = waited;
+    }
+    s.waitingSince = 0;
+  }
+
+  private expire(s: Session): void {
+    s.waitTimer = null;
+    if (s.state === 'closed') return;
+    this.st.refused++;
+    const why = this.route ? this.gateReason : 'no confirmed master yet';
+    const msg = `-ERR vigil-proxy: no confirmed master for '${this.opts.masterName}' after ${this.opts.maxHoldMs} ms (${why}); retry later\r\n`;
+    const client = s.client;
+    this.detachUpstream(s);
+    s.state = 'closed';
+    s.alive = false;
+    this.sessions.delete(s);
+    client.removeAllListeners('data');
+    client.on('error', () => undefined);
+    client.end(msg);
+    setTimeout(() => client.destroy(), 1000).unref();
+  }
+
+  private dial(s: Session): void {
+    const route = this.route;
+    if (!route || s.state === 'closed') return;
+    s.state = 'dialing';
+    s.target = route;
+    const up = connect({ host: route.host, port: route.port, noDelay: true, allowHalfOpen: true });
+    s.upstream = up;
+    const timer = setTimeout(() => up.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs);
+    up.once('connect', () => {
+      clearTimeout(timer);
+      if (s.state !== 'dialing' || s.upstream !== up) {
+        up.destroy();
+        return;
+      }
+      if (this.opts.keepAliveMs > 0) up.setKeepAlive(true, this.opts.keepAliveMs);
+      this.wire(s, up);
+    });
+    up.on('error', (err) => {
+      clearTimeout(timer);
+      if (s.upstream !== up) return;
+      if (s.state === 'dialing') {
+        this.st.upstreamConnectFailures++;
+        s.upstream = null;
+        s.state = 'held';
+        up.destroy();
+        this.opts.onLog('warn', 'upstream connect failed; holding client', { to: addrKey(route), error: err.message });
+        // Retry within the hold budget: the route may be the right one and just restarting, or about to move.
+        setTimeout(() => {
+          if (s.state === 'held' && this.gateOpen) this.dial(s);
+        }, this.opts.redialDelayMs).unref();
+      } else {
+        this.destroy(s);
+      }
+    });
+  }
+
+  private wire(s: Session, up: Socket): void {
+    const client = s.client;
+    s.state = 'open';
+    this.stopWaiting(s, Date.now(), true);
+    const st = this.st;
+    client.on('data', (chunk: Buffer) => {
+      st.bytesFromClients += chunk.length;
+      if (!up.write(chunk)) {
+        s.bpPaused = true;
+        client.pause();
+      }
+    });
+    up.on('drain', () => {
+      s.bpPaused = false;
+      if (!s.frozen && s.state === 'open') client.resume();
+    });
+    up.on('data', (chunk: Buffer) => {
+      st.bytesToClients += chunk.length;
+      if (!client.write(chunk)) up.pause();
+    });
+    client.on('drain', () => up.resume());
+    if (s.pinBuf && this.gateOpen) {
+      up.write(s.pinBuf);
+      s.pinBuf = null;
+    }
+    client.on('end', () => up.end());
+    up.on('end', () => client.end());
+    up.on('close', () => {
+      if (s.upstream === up) this.destroySoon(s);
+    });
+    if (!this.gateOpen) this.freeze(s, Date.now());
+    else client.resume();
+  }
+
+  private freeze(s: Session, now: number): void {
+    s.frozen = true;
+    s.client.pause();
+    this.startWaiting(s, now);
+  }
+
+  private unfreeze(s: Session, now: number): void {
+    s.frozen = false;
+    this.stopWaiting(s, now, true);
+    if (!sameAddr(s.target, this.route)) {
+      this.fence(s);
+      return;
+    }
+    if (s.pinBuf && s.upstream && s.mode === 'l4') {
+      s.upstream.write(s.pinBuf);
+      s.pinBuf = null;
+    }
+    if (!s.bpPaused) s.client.resume();
+  }
+
+  /** Close a session bound to a master that is no longer the route: flush what we have, then close. */
+  private fence(s: Session): void {
+    this.detachUpstream(s);
+    this.destroySoon(s);
+  }
+
+  private detachUpstream(s: Session): void {
+    const up = s.upstream;
+    s.upstream = null;
+    if (up) {
+      up.removeAllListeners('data');
+      up.on('error', () => undefined);
+      up.destroy();
+    }
+  }
+
+  private destroySoon(s: Session): void {
+    if (s.state === 'closed') return;
+    s.state = 'closed';
+    s.alive = false;
+    if (s.waitTimer) clearTimeout(s.waitTimer);
+    this.sessions.delete(s);
+    this.detachUpstream(s);
+    const client = s.client;
+    client.removeAllListeners('data');
+    client.end();
+    setTimeout(() => client.destroy(), 1000).unref();
+  }
+
+  private destroy(s: Session): void {
+    if (s.state === 'closed' && !this.sessions.has(s)) {
+      s.client.destroy();
+      return;
+    }
+    s.state = 'closed';
+    s.alive = false;
+    if (s.waitTimer) clearTimeout(s.waitTimer);
+    this.sessions.delete(s);
+    this.detachUpstream(s);
+    s.client.destroy();
+  }
+}

@@ -1,0 +1,150 @@
+// The multiplexing data plane (`--mux`) against a real redis-server: shared upstream correctness, pinning of
+// stateful clients, large values split across reads, bad clients isolated.
+import { test, describe, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { Harness, RespClient, missingBinaries, type RedisProc } from '../harness/index.js';
+import { DataPlane } from '../../src/proxy/dataplane.js';
+import { scanReply, scanRequest, INCOMPLETE, INVALID, EMPTY, scan } from '../../src/proxy/frames.js';
+
+void describe('proxy frames', () => {
+  void test('proxy frames - requests: complete, split, empty, invalid', () => {
+    const req = Buffer.from('*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n');
+    assert.equal(scanRequest(req, 0), req.length);
+    assert.equal(scan.cmd, 'get');
+    for (let cut = 1; cut < req.length; cut++) {
+      assert.equal(scanRequest(req.subarray(0, cut), 0), INCOMPLETE, `cut ${cut}`);
+      assert.ok(scan.need > cut && scan.need <= req.length, `need after cut ${cut} is ${scan.need}`);
+    }
+    assert.equal(scanRequest(Buffer.from('PING\r\n'), 0), 6);
+    assert.equal(scan.cmd, 'ping');
+    assert.equal(scanRequest(Buffer.from('\r\n'), 0), EMPTY);
+    assert.equal(scanRequest(Buffer.from('*0\r\n'), 0), EMPTY);
+    assert.equal(scanRequest(Buffer.from('*1\r\n$abc\r\n'), 0), INVALID);
+    assert.equal(scanRequest(Buffer.from('*1\r\n:1\r\n'), 0), INVALID);
+    assert.equal(scanRequest(Buffer.from('*1\r\n$3\r\nGETX\r\n'), 0), INVALID);
+    assert.equal(scanRequest(Buffer.from('SET "a b" c\r\n'), 0), INVALID);
+  });
+
+  void test('proxy frames - replies: nested arrays, nulls, split at every byte', () => {
+    const parts = ['+OK\r\n', '-ERR x\r\n', ':42\r\n', '$-1\r\n', '$5\r\nhello\r\n', '*-1\r\n', '*2\r\n*1\r\n$1\r\na\r\n:1\r\n', '*0\r\n'];
+    const all = Buffer.from(parts.join(''));
+    let at = 0;
+    for (const p of parts) {
+      const e = scanReply(all, at);
+      assert.equal(e, at + Buffer.byteLength(p), p);
+      at = e;
+    }
+    const nested = Buffer.from('*2\r\n*1\r\n$1\r\na\r\n:1\r\n');
+    for (let cut = 1; cut < nested.length; cut++) assert.equal(scanReply(nested.subarray(0, cut), 0), INCOMPLETE);
+    assert.equal(scanReply(Buffer.from('%1\r\n'), 0), INVALID);
+  });
+});
+
+void describe('proxy mux - real redis-server', { skip: missingBinaries('redis-server') }, () => {
+  const h = new Harness();
+  let redis: RedisProc;
+  let dp: DataPlane;
+  let port = 0;
+  before(async () => {
+    redis = await h.redis();
+    dp = new DataPlane({
+      masterName: 'm',
+      listen: { host: '127.0.0.1', port: 0 },
+      maxHoldMs: 5000,
+      connectTimeoutMs: 1000,
+      redialDelayMs: 50,
+      idleTimeoutMs: 0,
+      keepAliveMs: 0,
+      mux: true,
+      onLog: () => undefined,
+    });
+    port = (await dp.listen()).port;
+    dp.setRoute({ host: redis.host, port: redis.port });
+    dp.setGate(true, 'test');
+  });
+  after(async () => {
+    await dp.close();
+    await h.cleanup();
+  });
+
+  void test('proxy mux - many clients pipelining on one upstream each get their own replies in order', async () => {
+    const clients = await Promise.all(Array.from({ length: 20 }, () => RespClient.connect(port)));
+    await Promise.all(
+      clients.map(async (c, i) => {
+        const calls = [];
+        for (let k = 1; k <= 100; k++) calls.push(c.call('INCR', `mux:${i}`));
+        calls.push(c.call('SET', `mux:s:${i}`, `v${i}`), c.call('GET', `mux:s:${i}`));
+        const r = await Promise.all(calls);
+        assert.deepEqual(r.slice(0, 100), Array.from({ length: 100 }, (_, k) => k + 1));
+        assert.deepEqual(r.slice(100), ['OK', `v${i}`]);
+      }),
+    );
+    assert.ok(dp.stats().muxed >= 20);
+    for (const c of clients) c.close();
+  });
+
+  void test('proxy mux - SELECT pins the client to its own connection; others stay on db 0', async () => {
+    const a = await RespClient.connect(port);
+    const b = await RespClient.connect(port);
+    assert.equal(await a.call('SET', 'pin:k', 'db0'), 'OK');
+    const pinnedBefore = dp.stats().pinned;
+    assert.equal(await a.call('SELECT', '1'), 'OK');
+    assert.equal(await a.call('SET', 'pin:k', 'db1'), 'OK');
+    assert.equal(await b.call('GET', 'pin:k'), 'db0');
+    assert.equal(await a.call('GET', 'pin:k'), 'db1');
+    assert.equal(dp.stats().pinned, pinnedBefore + 1);
+    const direct = await redis.client();
+    assert.equal(await direct.call('GET', 'pin:k'), 'db0');
+    a.close();
+    b.close();
+  });
+
+  void test('proxy mux - a subscriber is pinned and receives messages', async () => {
+    const sub = await RespClient.connect(port);
+    const got: string[] = [];
+    sub.onPush((m) => got.push(String(m[2])));
+    await sub.call('SUBSCRIBE', 'mux-news');
+    const pub = await RespClient.connect(port);
+    await h.waitFor(async () => {
+      await pub.call('PUBLISH', 'mux-news', 'hi');
+      return got.includes('hi');
+    }, { name: 'message via pinned subscriber', timeoutMs: 3000 });
+    sub.close();
+    pub.close();
+  });
+
+  void test('proxy mux - 2 MB values split across many reads', async () => {
+    const c = await RespClient.connect(port);
+    const big = 'x'.repeat(2 * 1024 * 1024);
+    const r = await Promise.all([c.call('SET', 'big', big), c.call('GET', 'big'), c.call('STRLEN', 'big')]);
+    assert.equal(r[0], 'OK');
+    assert.equal(r[1], big);
+    assert.equal(r[2], big.length);
+    c.close();
+  });
+
+  void test('proxy mux - inline commands and empty lines keep the reply count exact', async () => {
+    const c = await RespClient.connect(port);
+    const r = await c.raw('\r\nPING\r\n\r\n*0\r\nECHO abc\r\n', 2);
+    assert.deepEqual(r, ['PONG', 'abc']);
+    assert.equal(await c.call('PING'), 'PONG');
+    c.close();
+  });
+
+  void test('proxy mux - malformed bytes only affect the client that sent them', async () => {
+    const good = await RespClient.connect(port);
+    assert.equal(await good.call('INCR', 'bad:n'), 1);
+    const bad = connect({ host: '127.0.0.1', port });
+    const text = await new Promise<string>((resolve, reject) => {
+      let t = '';
+      bad.on('data', (b) => (t += b.toString()));
+      bad.on('close', () => resolve(t));
+      bad.on('error', reject);
+      bad.write('*1\r\n$3\r\nGET\r\n*2\r\n$3\r\nGET\r\n$abc\r\n');
+    });
+    assert.match(text, /-ERR Protocol error/);
+    assert.equal(await good.call('INCR', 'bad:n'), 2);
+    good.close();
+  });
+});
