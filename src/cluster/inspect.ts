@@ -1,7 +1,6 @@
 // Asking the sentinels what they see: the readiness check of `vigil up` and the live table of `vigil status`.
 // Only SENTINEL MASTER / REPLICAS / SENTINELS / GET-MASTER-ADDR-BY-NAME and PING/INFO on data nodes.
-import type { Reply } from '../resp/index.js';
-import { RespConn, fieldsOf, parseInfo, asText } from './resp-conn.js';
+import { RespConn, fieldsOf, infoFields, replyToString, type Reply } from '../resp/index.js';
 import type { TableRow } from './render.js';
 
 export interface Addr {
@@ -59,7 +58,7 @@ export async function masterAddrFrom(s: Addr, masterName: string, timeoutMs = 10
   try {
     const r = await c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName);
     if (!Array.isArray(r) || r.length !== 2) return undefined;
-    return `${asText(r[0] as Reply)}:${asText(r[1] as Reply)}`;
+    return `${replyToString(r[0] as Reply)}:${replyToString(r[1] as Reply)}`;
   } finally {
     c.close();
   }
@@ -168,7 +167,7 @@ export async function proxyState(p: Addr): Promise<string> {
   try {
     const c = await RespConn.open(p.host, p.port, { connectTimeoutMs: 1000, callTimeoutMs: 1500 });
     try {
-      const info = parseInfo(asText(await c.call('INFO', 'replication')));
+      const info = infoFields(replyToString(await c.call('INFO', 'replication')));
       return info.role === 'master' ? 'ok  forwards to the master' : `role ${info.role ?? '?'} behind the proxy`;
     } finally {
       c.close();
@@ -196,7 +195,7 @@ export async function pingable(a: Addr, timeoutMs = 500): Promise<boolean> {
 export async function replicationInfo(a: Addr, timeoutMs = 1000): Promise<Record<string, string>> {
   const c = await RespConn.open(a.host, a.port, { connectTimeoutMs: timeoutMs, callTimeoutMs: timeoutMs });
   try {
-    return parseInfo(asText(await c.call('INFO', 'replication')));
+    return infoFields(replyToString(await c.call('INFO', 'replication')));
   } finally {
     c.close();
   }

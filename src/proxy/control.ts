@@ -1,7 +1,7 @@
 // The control-plane shell for one master: links to every sentinel (a command link for polling and a pub/sub
 // link for events), ROLE checks, the tick timer, and the executor that turns Router effects into DataPlane calls.
 // All decisions live in router.ts; this file only moves observations in and effects out.
-import { RespErrorReply, type Reply } from '../resp/index.js';
+import { RespConn, RespErrorReply, type Reply } from '../resp/index.js';
 import {
   type Addr,
   addrKey,
@@ -10,7 +10,6 @@ import {
   replicaAddrsFromRecords,
   type MasterReport,
 } from './events.js';
-import { RespConn, checkRole } from './resp-conn.js';
 import { Router, type Effect, type Observation, type RouterSnapshot } from './router.js';
 import type { DataPlane } from './dataplane.js';
 
@@ -60,8 +59,7 @@ class SentinelLink {
   pubsub: RespConn | null = null;
   lastError: string | null = null;
   private stopped = false;
-  private cmdRetryMs = 100;
-  private subRetryMs = 100;
+  private readonly retryMs = { cmd: 100, pubsub: 100 };
   private polling = false;
   private repoll = false;
 
@@ -72,8 +70,8 @@ class SentinelLink {
   ) {}
 
   start(): void {
-    void this.openCmd();
-    void this.openPubsub();
+    void this.open('cmd');
+    void this.open('pubsub');
   }
 
   stop(): void {
@@ -82,81 +80,53 @@ class SentinelLink {
     this.pubsub?.close();
   }
 
-  private async openCmd(): Promise<void> {
+  /**
+   * Opens the command link (polling) or the pub/sub link (events), keeps it in this[which] until it closes and
+   * then reconnects with backoff.
+   */
+  private async open(which: 'cmd' | 'pubsub'): Promise<void> {
     if (this.stopped) return;
     try {
-      const conn: RespConn = await RespConn.open(this.addr, {
+      const conn = await RespConn.open(this.addr.host, this.addr.port, {
         connectTimeoutMs: 1000,
         callTimeoutMs: 1000,
         username: this.ctl.opts.sentinelUsername,
         password: this.ctl.opts.sentinelPassword,
-        onClose: (err) => {
-          if (this.cmd === conn) {
-            this.cmd = null;
-            this.lastError = err?.message ?? 'closed';
-            this.ctl.observe({ kind: 'sentinel-down', sentinel: this.id });
-            this.retryCmd();
-          }
-        },
       });
       if (this.stopped) {
         conn.close();
         return;
       }
-      this.cmd = conn;
-      this.cmdRetryMs = 100;
-      this.ctl.observe({ kind: 'sentinel-up', sentinel: this.id });
-      void this.poll();
-    } catch (err) {
-      this.lastError = err instanceof Error ? err.message : String(err);
-      this.retryCmd();
-    }
-  }
-
-  private retryCmd(): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => void this.openCmd(), this.cmdRetryMs);
-    t.unref();
-    this.cmdRetryMs = Math.min(this.cmdRetryMs * 2, 1000);
-  }
-
-  private async openPubsub(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      const conn = await RespConn.open(this.addr, {
-        connectTimeoutMs: 1000,
-        callTimeoutMs: 1000,
-        username: this.ctl.opts.sentinelUsername,
-        password: this.ctl.opts.sentinelPassword,
-        onMessage: (channel, payload) => this.ctl.observe({ kind: 'event', sentinel: this.id, channel, payload }),
-        onClose: (err) => {
-          if (this.pubsub === conn) {
-            this.pubsub = null;
-            this.lastError = err?.message ?? 'closed';
-            this.retryPubsub();
-          }
-        },
+      this[which] = conn;
+      void conn.closed.then((err) => {
+        if (this[which] !== conn) return;
+        this[which] = null;
+        this.lastError = err.message;
+        if (which === 'cmd') this.ctl.observe({ kind: 'sentinel-down', sentinel: this.id });
+        this.retry(which);
       });
-      if (this.stopped) {
-        conn.close();
-        return;
+      if (which === 'cmd') {
+        this.retryMs.cmd = 100;
+        this.ctl.observe({ kind: 'sentinel-up', sentinel: this.id });
+      } else {
+        await conn.subscribe('psubscribe', SENTINEL_PATTERNS, (channel, payload) =>
+          this.ctl.observe({ kind: 'event', sentinel: this.id, channel, payload }),
+        );
+        this.retryMs.pubsub = 100;
       }
-      this.pubsub = conn;
-      await conn.psubscribe(SENTINEL_PATTERNS);
-      this.subRetryMs = 100;
-      // Events may have been missed while the link was down: poll to catch up.
+      // The first state, or events missed while a link was down: poll to catch up.
       void this.poll();
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err);
-      this.retryPubsub();
+      this.retry(which);
     }
   }
 
-  private retryPubsub(): void {
+  private retry(which: 'cmd' | 'pubsub'): void {
     if (this.stopped) return;
-    const t = setTimeout(() => void this.openPubsub(), this.subRetryMs);
+    const t = setTimeout(() => void this.open(which), this.retryMs[which]);
     t.unref();
-    this.subRetryMs = Math.min(this.subRetryMs * 2, 1000);
+    this.retryMs[which] = Math.min(this.retryMs[which] * 2, 1000);
   }
 
   /** SENTINEL MASTER + SENTINEL REPLICAS, pipelined, reported as one observation. */
@@ -171,7 +141,10 @@ class SentinelLink {
     this.polling = true;
     try {
       const name = this.ctl.opts.masterName;
-      const [m, r] = await Promise.all([conn.call(['SENTINEL', 'MASTER', name]), conn.call(['SENTINEL', 'REPLICAS', name])]);
+      const [m, r] = await Promise.all([
+        conn.callRaw('SENTINEL', 'MASTER', name),
+        conn.callRaw('SENTINEL', 'REPLICAS', name),
+      ]);
       this.ctl.observe({ kind: 'report', sentinel: this.id, master: toMasterReport(m), replicas: toReplicaList(r) });
     } catch (err) {
       this.lastError = err instanceof Error ? err.message : String(err);
@@ -315,5 +288,29 @@ export class Control {
     }, delayMs);
     t.unref();
     this.roleTimers.add(t);
+  }
+}
+
+/** One-shot `ROLE` on addr: returns 'master' | 'slave' | 'sentinel' | 'error:<why>'. */
+export async function checkRole(
+  addr: Addr,
+  opts: { timeoutMs: number; username?: string | undefined; password?: string | undefined },
+): Promise<string> {
+  let conn: RespConn | undefined;
+  try {
+    conn = await RespConn.open(addr.host, addr.port, {
+      connectTimeoutMs: opts.timeoutMs,
+      callTimeoutMs: opts.timeoutMs,
+      username: opts.username,
+      password: opts.password,
+    });
+    const r = await conn.callRaw('ROLE');
+    if (Array.isArray(r) && typeof r[0] === 'string') return r[0];
+    if (r instanceof RespErrorReply) return `error:${r.message}`;
+    return 'error:unexpected ROLE reply';
+  } catch (err) {
+    return `error:${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    conn?.close();
   }
 }

@@ -65,7 +65,7 @@ export class MuxUpstream {
     else this.queue.push({ c, n: count });
     c.outstanding += count;
     // Always wait for the batch turn, even when idle: writing the first request of a turn at once splits the
-    // batch in two and measurably costs throughput with many clients (docs/benchmarks-proxy.md).
+    // batch in two and measurably costs throughput with many clients (docs/benchmarks.md).
     this.out.push({ c, b: bytes });
     if (!this.flushScheduled) {
       this.flushScheduled = true;

@@ -1,4 +1,5 @@
-// Public surface of the RESP codec. Implementations live in decoder.ts and encoder.ts.
+// Public surface of the RESP codec (decoder.ts, encoder.ts) and the outbound client connection (connection.ts).
 export * from './types.js';
 export * from './decoder.js';
 export * from './encoder.js';
+export * from './connection.js';

@@ -4,10 +4,9 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { missingBinaries, RespClient } from '../harness/index.js';
+import { RespClient } from '../harness/index.js';
 import type { ClusterSummary } from '../../src/cluster/render.js';
 import {
-  IMPL,
   REPO,
   VIGIL_BIN,
   startUp,
@@ -15,15 +14,13 @@ import {
   runVigil,
   recordedPids,
   waitAllGone,
-  removeDir,
+  missingClusterBinaries,
   type UpProcess,
 } from './cluster-helpers.js';
 
 const built = existsSync(join(REPO, 'dist/cli/vigil.js'));
 const withProxy = existsSync(join(REPO, 'dist/cli/proxy.js'));
-const skip = built
-  ? missingBinaries('redis-server', ...(IMPL === 'redis' ? ['redis-sentinel'] : []))
-  : 'dist/ not built: run `npm run build`';
+const skip = built ? missingClusterBinaries() : 'dist/ not built: run `npm run build`';
 
 void describe('cluster - compiled bin/vigil', { skip, timeout: 180_000 }, () => {
   let up: UpProcess | undefined;
@@ -36,7 +33,6 @@ void describe('cluster - compiled bin/vigil', { skip, timeout: 180_000 }, () => 
 
   after(async () => {
     const forced = await cleanup(up);
-    if (up) removeDir(up.dir);
     assert.deepEqual(forced, [], 'cleanup had to force-kill processes');
   });
 

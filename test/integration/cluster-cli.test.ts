@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { missingBinaries, freePort } from '../harness/index.js';
+import { freePort } from '../harness/index.js';
 import { readState } from '../../src/cluster/state.js';
 import {
   IMPL,
@@ -16,6 +16,7 @@ import {
   recordedAlive,
   waitAllGone,
   removeDir,
+  missingClusterBinaries,
 } from './cluster-helpers.js';
 
 function oneLine(stderr: string): string {
@@ -102,42 +103,38 @@ void describe('cluster - vigil CLI errors', { timeout: 60_000 }, () => {
   });
 });
 
-void describe(
-  'cluster - vigil demo',
-  { skip: missingBinaries('redis-server', ...(IMPL === 'redis' ? ['redis-sentinel'] : [])), timeout: 180_000 },
-  () => {
-    const dir = makeTempDir();
-    after(() => {
-      // The demo stops its own cluster; make sure, then remove the directory.
-      assert.deepEqual(recordedAlive(dir), []);
-      removeDir(dir);
-    });
+void describe('cluster - vigil demo', { skip: missingClusterBinaries(), timeout: 180_000 }, () => {
+  const dir = makeTempDir();
+  after(() => {
+    // The demo stops its own cluster; make sure, then remove the directory.
+    assert.deepEqual(recordedAlive(dir), []);
+    removeDir(dir);
+  });
 
-    void test('cluster - demo kills the master under a writer and reports gap and lost writes', async () => {
-      const r = runVigil(['demo', '--dir', dir, '--impl', IMPL, '--down-after', String(TEST_DOWN_AFTER_MS)]);
-      try {
-        assert.equal(r.code, 0);
-        assert.match(r.stdout, /^\s+0 ms\s+kill -9 \d+$/m);
-        assert.match(r.stdout, /^\s+\d+ ms\s+s\d \S+\s+\+sdown master mymaster /m);
-        assert.match(r.stdout, /^\s+\d+ ms\s+s\d \S+\s+\+switch-master mymaster /m);
-        assert.match(r.stdout, /writer: writes succeed again/);
-        const gap = /write gap:\s+(\d+) ms/.exec(r.stdout);
-        assert.ok(gap);
-        // The gap cannot be shorter than the sentinels' detection time.
-        assert.ok(Number(gap[1]) >= TEST_DOWN_AFTER_MS, `gap ${gap[1]} ms`);
-        const lost = /writes lost:\s+(\d+) of (\d+) acknowledged/.exec(r.stdout);
-        assert.ok(lost);
-        assert.ok(Number(lost[2]) > 20);
-      } catch (e) {
-        // Show the whole narration: on a loaded machine the timeline explains most failures.
-        throw new Error(`${(e as Error).message}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`, { cause: e });
-      }
-      const st = readState(dir);
-      assert.ok(st?.stoppedAt, 'the demo stopped its cluster');
-      await waitAllGone(
-        st.processes.map((p) => p.pid),
-        'after vigil demo',
-      );
-    });
-  },
-);
+  void test('cluster - demo kills the master under a writer and reports gap and lost writes', async () => {
+    const r = runVigil(['demo', '--dir', dir, '--impl', IMPL, '--down-after', String(TEST_DOWN_AFTER_MS)]);
+    try {
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /^\s+0 ms\s+kill -9 \d+$/m);
+      assert.match(r.stdout, /^\s+\d+ ms\s+s\d \S+\s+\+sdown master mymaster /m);
+      assert.match(r.stdout, /^\s+\d+ ms\s+s\d \S+\s+\+switch-master mymaster /m);
+      assert.match(r.stdout, /writer: writes succeed again/);
+      const gap = /write gap:\s+(\d+) ms/.exec(r.stdout);
+      assert.ok(gap);
+      // The gap cannot be shorter than the sentinels' detection time.
+      assert.ok(Number(gap[1]) >= TEST_DOWN_AFTER_MS, `gap ${gap[1]} ms`);
+      const lost = /writes lost:\s+(\d+) of (\d+) acknowledged/.exec(r.stdout);
+      assert.ok(lost);
+      assert.ok(Number(lost[2]) > 20);
+    } catch (e) {
+      // Show the whole narration: on a loaded machine the timeline explains most failures.
+      throw new Error(`${(e as Error).message}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`, { cause: e });
+    }
+    const st = readState(dir);
+    assert.ok(st?.stoppedAt, 'the demo stopped its cluster');
+    await waitAllGone(
+      st.processes.map((p) => p.pid),
+      'after vigil demo',
+    );
+  });
+});

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../harness/index.js';
+import { missingBinaries, waitFor } from '../harness/index.js';
 import { readState, type ClusterState } from '../../src/cluster/state.js';
 import { isSameProcess, isAlive } from '../../src/cluster/proc.js';
 import type { ClusterSummary } from '../../src/cluster/render.js';
@@ -18,6 +18,11 @@ export const VIGIL_SRC = [process.execPath, '--import', 'tsx', join(REPO, 'src/c
 export const VIGIL_BIN = [process.execPath, join(REPO, 'bin/vigil')] as const;
 /** Short enough for quick failovers, long enough not to trip on a loaded 2-core machine. */
 export const TEST_DOWN_AFTER_MS = 3000;
+
+/** The `skip` of a suite that starts a cluster: the binaries `vigil up --impl IMPL` needs, if any is missing. */
+export function missingClusterBinaries(): false | string {
+  return missingBinaries('redis-server', ...(IMPL === 'redis' ? ['redis-sentinel'] : []));
+}
 
 const everyDir = new Set<string>();
 const everyChild = new Set<ChildProcess>();
@@ -101,7 +106,8 @@ export function startUp(args: string[], opts: { dir?: string; cmd?: readonly str
 
 /**
  * Stops a cluster on every path: SIGTERM to `vigil up` and wait; then SIGKILL `up` if needed and every recorded
- * process still alive. Returns what had to be force-killed (a test can assert it is empty).
+ * process still alive; then removes its directory. Returns what had to be force-killed (a test can assert it is
+ * empty).
  */
 export async function cleanup(up: UpProcess | undefined): Promise<string[]> {
   if (!up) return [];
@@ -122,6 +128,7 @@ export async function cleanup(up: UpProcess | undefined): Promise<string[]> {
     forced.push(`${p.name} (pid ${p.pid})`);
     tryKill(p.pid, 'SIGKILL');
   }
+  removeDir(up.dir);
   return forced;
 }
 

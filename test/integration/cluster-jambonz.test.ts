@@ -5,11 +5,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { missingBinaries, waitFor, RespClient } from '../harness/index.js';
+import { waitFor, RespClient } from '../harness/index.js';
 import type { ClusterSummary } from '../../src/cluster/render.js';
 import { readState } from '../../src/cluster/state.js';
 import {
-  IMPL,
   TEST_DOWN_AFTER_MS,
   startUp,
   cleanup,
@@ -17,11 +16,11 @@ import {
   recordedPids,
   waitAllGone,
   masterPid,
-  removeDir,
+  missingClusterBinaries,
   type UpProcess,
 } from './cluster-helpers.js';
 
-const skip = missingBinaries('redis-server', ...(IMPL === 'redis' ? ['redis-sentinel'] : []));
+const skip = missingClusterBinaries();
 
 interface JambonzHelpers {
   client: { quit(): Promise<unknown>; disconnect(): void; on(ev: string, cb: () => void): void };
@@ -68,7 +67,6 @@ void describe('cluster - jambonz realtimedb-helpers through vigil up', { skip, t
   after(async () => {
     jambonz?.client.disconnect();
     const forced = await cleanup(up);
-    if (up) removeDir(up.dir);
     assert.deepEqual(forced, [], 'cleanup had to force-kill processes');
   });
 

@@ -3,7 +3,7 @@
 // may be left running.
 import { describe, test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { missingBinaries, waitFor, RespClient } from '../harness/index.js';
+import { waitFor, RespClient } from '../harness/index.js';
 import { readState } from '../../src/cluster/state.js';
 import { isAlive } from '../../src/cluster/proc.js';
 import {
@@ -15,18 +15,17 @@ import {
   recordedPids,
   waitAllGone,
   masterPid,
-  removeDir,
+  missingClusterBinaries,
   type UpProcess,
 } from './cluster-helpers.js';
 
-const skip = missingBinaries('redis-server', ...(IMPL === 'redis' ? ['redis-sentinel'] : []));
+const skip = missingClusterBinaries();
 
 void describe('cluster - stopping vigil up', { skip, timeout: 300_000 }, () => {
   let up: UpProcess | undefined;
 
   afterEach(async () => {
     const forced = await cleanup(up);
-    if (up) removeDir(up.dir);
     up = undefined;
     assert.deepEqual(forced, [], 'cleanup had to force-kill processes');
   });

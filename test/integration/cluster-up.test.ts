@@ -4,11 +4,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { missingBinaries, waitFor, RespClient } from '../harness/index.js';
+import { waitFor, RespClient } from '../harness/index.js';
 import { readState } from '../../src/cluster/state.js';
 import { isAlive } from '../../src/cluster/proc.js';
 import {
-  IMPL,
   TEST_DOWN_AFTER_MS,
   startUp,
   cleanup,
@@ -16,20 +15,16 @@ import {
   recordedPids,
   waitAllGone,
   masterPid,
-  removeDir,
+  missingClusterBinaries,
   type UpProcess,
 } from './cluster-helpers.js';
 import type { ClusterSummary } from '../../src/cluster/render.js';
+import { parseAddr } from '../../src/cluster/inspect.js';
 
-const skip = missingBinaries('redis-server', ...(IMPL === 'redis' ? ['redis-sentinel'] : []));
-
-function hostPort(a: string): { host: string; port: number } {
-  const i = a.lastIndexOf(':');
-  return { host: a.slice(0, i), port: Number(a.slice(i + 1)) };
-}
+const skip = missingClusterBinaries();
 
 async function sentinelCall(addr: string, ...args: string[]): Promise<unknown> {
-  const c = await RespClient.connect(hostPort(addr).port);
+  const c = await RespClient.connect(parseAddr(addr).port);
   try {
     return await c.call(...args);
   } finally {
@@ -64,7 +59,6 @@ void describe('cluster - vigil up --json', { skip, timeout: 240_000 }, () => {
   after(async () => {
     client?.disconnect();
     const forced = await cleanup(up);
-    if (up) removeDir(up.dir);
     assert.deepEqual(forced, [], 'cleanup had to force-kill processes');
   });
 
@@ -116,7 +110,7 @@ void describe('cluster - vigil up --json', { skip, timeout: 240_000 }, () => {
 
   void test('cluster - an ioredis write goes to the new master after kill -9 of the master', async () => {
     assert.ok(up);
-    client = new Redis({ sentinels: s.sentinels.map(hostPort), name: s.masterName, commandTimeout: 1000 });
+    client = new Redis({ sentinels: s.sentinels.map(parseAddr), name: s.masterName, commandTimeout: 1000 });
     client.on('error', () => {});
     assert.equal(await client.set('before', '1'), 'OK');
     const oldMaster = s.master;
@@ -141,7 +135,7 @@ void describe('cluster - vigil up --json', { skip, timeout: 240_000 }, () => {
     const newMaster = await masterFrom(s.sentinels[0] as string, s.masterName);
     assert.notEqual(newMaster, oldMaster);
     assert.ok(s.replicas.includes(newMaster));
-    const direct = await RespClient.connect(hostPort(newMaster).port);
+    const direct = await RespClient.connect(parseAddr(newMaster).port);
     try {
       assert.equal(await direct.call('GET', 'after'), '2');
       assert.equal(await direct.call('GET', 'before'), '1');

@@ -1,12 +1,40 @@
-// A small RESP2 connection for the cluster tools (`vigil up/status/failover/demo`): one socket, commands answered
-// in order, pub/sub messages handed to a listener. Built on src/resp. Loopback only by construction: callers pass
-// addresses the cluster itself announced. Every call has a deadline so a stopped process cannot hang the CLI.
+// One outbound RESP2 client connection, shared by the cluster tools (`vigil up/status/failover/demo`) and the
+// proxy's control plane: connect with a deadline, optional AUTH, commands answered in order, a deadline on every
+// call, SUBSCRIBE-type commands with one confirmation per channel, pub/sub messages handed to a listener.
+// Shell code (node:net). Callers pass addresses they were given (loopback in this project); errors close this
+// connection only. Every failure of the connection itself is a RespConnError (code VIGIL_ERR_RESP_CONN).
 import { connect, type Socket } from 'node:net';
-import { ReplyDecoder, encodeCommand, replyToString, RespErrorReply, type Reply } from '../resp/index.js';
+import { ReplyDecoder } from './decoder.js';
+import { encodeCommand, replyToString } from './encoder.js';
+import { RespErrorReply, type Reply } from './types.js';
 
-export class ClusterConnError extends Error {
-  readonly code = 'VIGIL_ERR_CLUSTER_CONN';
+/** What went wrong, for callers that react differently; the message says it for people. */
+export type RespConnReason = 'connect-timeout' | 'connect' | 'auth' | 'call-timeout' | 'protocol' | 'socket' | 'closed';
+
+export class RespConnError extends Error {
+  readonly code = 'VIGIL_ERR_RESP_CONN';
+  constructor(
+    readonly reason: RespConnReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RespConnError';
+  }
 }
+
+export interface RespConnOptions {
+  /** Deadline for the TCP connect (ms). Default 1000. */
+  connectTimeoutMs?: number | undefined;
+  /** Deadline for each call (ms). Default 2000. A missed deadline closes the connection. */
+  callTimeoutMs?: number | undefined;
+  /** With a non-empty password, `AUTH [username] password` is sent before open() resolves. */
+  username?: string | undefined;
+  password?: string | undefined;
+}
+
+/** Fired for every `message` / `pmessage`: channel and payload as text. */
+export type MessageListener = (channel: string, payload: string) => void;
 
 interface Pending {
   resolve: (r: Reply) => void;
@@ -19,17 +47,14 @@ interface Pending {
 
 const SUB_COMMANDS = new Set(['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe']);
 
-/** Fired for every `message` / `pmessage`: channel and payload as text. */
-export type MessageListener = (channel: string, payload: string) => void;
-
 export class RespConn {
   private readonly decoder = new ReplyDecoder();
   private readonly pending: Pending[] = [];
   private subscribed = false;
   private closedErr: Error | undefined;
   private messageListener: MessageListener | undefined;
-  /** Resolves when the socket is closed for any reason. */
-  readonly closed: Promise<void>;
+  /** Resolves, with the reason, when the socket is closed for any reason (close() included). */
+  readonly closed: Promise<Error>;
 
   private constructor(
     private readonly socket: Socket,
@@ -39,31 +64,27 @@ export class RespConn {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
-      this.closedErr ??= err;
+      this.closedErr ??= new RespConnError('socket', err.message, { cause: err });
     });
     this.closed = new Promise((resolve) => {
       socket.on('close', () => {
-        this.closedErr ??= new ClusterConnError(`connection to ${address} closed`);
+        const err = (this.closedErr ??= new RespConnError('closed', `connection to ${address} closed`));
         for (const p of this.pending.splice(0)) {
           clearTimeout(p.timer);
-          p.reject(this.closedErr);
+          p.reject(err);
         }
-        resolve();
+        resolve(err);
       });
     });
   }
 
-  static async open(
-    host: string,
-    port: number,
-    opts: { connectTimeoutMs?: number; callTimeoutMs?: number } = {},
-  ): Promise<RespConn> {
+  static async open(host: string, port: number, opts: RespConnOptions = {}): Promise<RespConn> {
     const address = `${host}:${port}`;
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ host, port });
       const timer = setTimeout(() => {
         s.destroy();
-        reject(new ClusterConnError(`connecting to ${address} timed out`));
+        reject(new RespConnError('connect-timeout', `connecting to ${address} timed out`));
       }, opts.connectTimeoutMs ?? 1000);
       s.once('connect', () => {
         clearTimeout(timer);
@@ -73,10 +94,22 @@ export class RespConn {
       s.once('error', (err) => {
         clearTimeout(timer);
         s.destroy();
-        reject(new ClusterConnError(`cannot connect to ${address}: ${err.message}`, { cause: err }));
+        reject(new RespConnError('connect', `cannot connect to ${address}: ${err.message}`, { cause: err }));
       });
     });
-    return new RespConn(socket, address, opts.callTimeoutMs ?? 2000);
+    const conn = new RespConn(socket, address, opts.callTimeoutMs ?? 2000);
+    if (opts.password !== undefined && opts.password !== '') {
+      const args = opts.username ? ['AUTH', opts.username, opts.password] : ['AUTH', opts.password];
+      const r = await conn.callRaw(...args).catch((err: unknown) => {
+        conn.close();
+        throw err;
+      });
+      if (r instanceof RespErrorReply) {
+        conn.close();
+        throw new RespConnError('auth', `AUTH to ${address} failed: ${r.message}`);
+      }
+    }
+    return conn;
   }
 
   /** Sends one command. Error replies reject with RespErrorReply. */
@@ -91,13 +124,21 @@ export class RespConn {
     return this.send(args);
   }
 
-  /** PSUBSCRIBE / SUBSCRIBE with a listener for the messages that follow. No deadline on the messages. */
-  async subscribe(kind: 'subscribe' | 'psubscribe', channels: string[], listener: MessageListener): Promise<void> {
+  /**
+   * SUBSCRIBE / PSUBSCRIBE: resolves once every channel is confirmed (one deadline for all of them); the messages
+   * that follow go to the listener, without a deadline.
+   */
+  async subscribe(
+    kind: 'subscribe' | 'psubscribe',
+    channels: readonly string[],
+    listener: MessageListener,
+  ): Promise<void> {
     this.messageListener = listener;
     await this.call(kind, ...channels);
   }
 
   close(): void {
+    this.closedErr ??= new RespConnError('closed', `connection to ${this.address} closed`);
     this.socket.destroy();
   }
 
@@ -109,7 +150,10 @@ export class RespConn {
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         // A missing reply desynchronises the stream: close rather than guess which reply belongs to whom.
-        this.closedErr ??= new ClusterConnError(`${this.address} did not answer ${name.toUpperCase()} in time`);
+        this.closedErr ??= new RespConnError(
+          'call-timeout',
+          `${this.address} did not answer ${name.toUpperCase()} in time`,
+        );
         reject(this.closedErr);
         this.socket.destroy();
       }, this.callTimeoutMs);
@@ -123,7 +167,7 @@ export class RespConn {
     try {
       replies = this.decoder.push(chunk);
     } catch (err) {
-      this.closedErr = new ClusterConnError(`bad reply from ${this.address}`, { cause: err });
+      this.closedErr ??= new RespConnError('protocol', `bad reply from ${this.address}`, { cause: err });
       this.socket.destroy();
       return;
     }
@@ -158,12 +202,12 @@ function text(r: Reply | undefined): string {
   return r === undefined ? '' : replyToString(r);
 }
 
-/** Opens a connection, runs one command, closes. */
+/** Opens a connection, runs one command (error replies reject), closes. */
 export async function callOnce(
   host: string,
   port: number,
   args: Array<string | number>,
-  opts: { connectTimeoutMs?: number; callTimeoutMs?: number } = {},
+  opts: RespConnOptions = {},
 ): Promise<Reply> {
   const c = await RespConn.open(host, port, opts);
   try {
@@ -181,8 +225,8 @@ export function fieldsOf(r: Reply): Record<string, string> {
   return out;
 }
 
-/** `INFO` text as key/value pairs. */
-export function parseInfo(info: string): Record<string, string> {
+/** `INFO` text as raw key/value pairs (src/core/info.ts parses the fields Sentinel acts on). */
+export function infoFields(info: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of info.split(/\r?\n/)) {
     if (!line || line.startsWith('#')) continue;
@@ -190,8 +234,4 @@ export function parseInfo(info: string): Record<string, string> {
     if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
   }
   return out;
-}
-
-export function asText(r: Reply): string {
-  return replyToString(r);
 }
