@@ -73,7 +73,9 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
     masters: cfg.masters,
     port: cfg.server.port,
     logger,
-    persist: (state) => store.persist(state),
+    // Redis writes the live ACL state on every rewrite (users normalised as ACL LIST prints them).
+    persist: (state) =>
+      store.persist(state, server ? { aclUsers: [...server.core.acl.users.values()].map((u) => u.describe()) } : {}),
     exit,
     isExecutable,
   };

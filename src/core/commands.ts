@@ -114,7 +114,7 @@ export function instanceRecord(core: SentinelCore, ri: Instance): Out {
     ['runid', bulk(ri.runId ?? '')],
     ['flags', bulk(ri.flagsString())],
     ['link-pending-commands', bulk(ri.pendingCommands)],
-    ['link-refcount', bulk(1)],
+    ['link-refcount', bulk(ri.link.refcount)],
   ];
   if (ri.failoverInProgress) f.push(['failover-state', bulk(ri.failoverState)]);
   f.push(['last-ping-sent', bulk(ri.actPingAt !== 0 ? now - ri.actPingAt : 0)]);
@@ -205,7 +205,8 @@ export function sentinelCommand(core: SentinelCore, args: string[], ctx: Command
       const reqEpoch = parseLong(a(3));
       if (reqEpoch === null) return err(ERR_NOT_INTEGER);
       const runid = a(4);
-      const ri = [...core.masters.values()].find((m) => m.host === a(1) && m.port === port) ?? null;
+      // The asker names the master as it announces it: the configured name or the IP it resolved to.
+      const ri = [...core.masters.values()].find((m) => (m.host === a(1) || core.announceAddr(m.host) === a(1)) && m.port === port) ?? null;
       const isDown = !core.tilt && ri !== null && ri.sdown ? 1 : 0;
       let leader: string | null = null;
       let leaderEpoch = 0;

@@ -1,6 +1,8 @@
 // The records the core keeps per monitored master, replica and peer sentinel (Redis's sentinelRedisInstance).
 // Plain mutable data; all decisions live in sentinel.ts. Pure: no I/O.
 
+import type { ReplyTag } from './types.js';
+
 export type InstanceKind = 'master' | 'replica' | 'sentinel';
 
 export type FailoverState =
@@ -22,13 +24,24 @@ export const failoverStateOrder: Record<FailoverState, number> = {
   update_config: 6,
 };
 
-export class Instance {
-  // ---- identity ----
-  runId: string | null = null;
-  /** For replicas and sentinels: the master they belong to. Null for masters. */
-  readonly master: Instance | null;
+/** One command sent on a cmd link, in send order; replies come back in the same order (FIFO on the socket). */
+export interface InflightCommand {
+  /** The instance that sent it: on a shared link, replies go back to the right master's record. */
+  inst: Instance;
+  /** For is-master-down-by-addr: the master address the question was about. */
+  askAddr?: string;
+  /** The record was removed while this was in flight: consume the reply, apply nothing. */
+  dropped?: boolean;
+}
 
-  // ---- link state (Redis's instanceLink) ----
+/**
+ * The connection state of an instance (Redis's instanceLink). Masters and replicas own theirs; a peer sentinel's
+ * link is shared by every master that sentinel is known for (same run id, sentinelTryConnectionSharing), so N
+ * peers watching M masters cost N connections and N PINGs, not N×M. `refcount` is SENTINEL SENTINELS'
+ * `link-refcount`.
+ */
+export class InstanceLink {
+  refcount = 1;
   cmdLinkId: number | null = null;
   pubsubLinkId: number | null = null;
   /** ms timestamps */
@@ -37,6 +50,11 @@ export class Instance {
   pubsubActivityAt = 0;
   lastReconnectAt = 0;
   pendingCommands = 0;
+  /**
+   * Commands awaiting a reply on the cmd link, oldest first, one queue per reply tag (a sub-sequence of a FIFO
+   * stream is FIFO, and a reply that never comes can then only shift answers among commands of one kind).
+   */
+  inflight = new Map<ReplyTag, InflightCommand[]>();
   /** Local address of our cmd socket to this instance (for hellos without announce-ip). */
   localIp: string | null = null;
   /** Time of the oldest unanswered PING, 0 when none (act_ping_time). */
@@ -47,6 +65,94 @@ export class Instance {
   lastAvailAt: number;
   /** Time of the last PING reply of any kind. */
   lastPongAt: number;
+
+  constructor(now: number) {
+    this.actPingAt = now;
+    this.lastAvailAt = now;
+    this.lastPongAt = now;
+  }
+}
+
+export class Instance {
+  // ---- identity ----
+  runId: string | null = null;
+  /** For replicas and sentinels: the master they belong to. Null for masters. */
+  readonly master: Instance | null;
+
+  // ---- link state (Redis's instanceLink; shared between masters for peer sentinels) ----
+  link: InstanceLink;
+  get cmdLinkId(): number | null {
+    return this.link.cmdLinkId;
+  }
+  set cmdLinkId(v: number | null) {
+    this.link.cmdLinkId = v;
+  }
+  get pubsubLinkId(): number | null {
+    return this.link.pubsubLinkId;
+  }
+  set pubsubLinkId(v: number | null) {
+    this.link.pubsubLinkId = v;
+  }
+  get cmdConnectedAt(): number {
+    return this.link.cmdConnectedAt;
+  }
+  set cmdConnectedAt(v: number) {
+    this.link.cmdConnectedAt = v;
+  }
+  get pubsubConnectedAt(): number {
+    return this.link.pubsubConnectedAt;
+  }
+  set pubsubConnectedAt(v: number) {
+    this.link.pubsubConnectedAt = v;
+  }
+  get pubsubActivityAt(): number {
+    return this.link.pubsubActivityAt;
+  }
+  set pubsubActivityAt(v: number) {
+    this.link.pubsubActivityAt = v;
+  }
+  get lastReconnectAt(): number {
+    return this.link.lastReconnectAt;
+  }
+  set lastReconnectAt(v: number) {
+    this.link.lastReconnectAt = v;
+  }
+  get pendingCommands(): number {
+    return this.link.pendingCommands;
+  }
+  set pendingCommands(v: number) {
+    this.link.pendingCommands = v;
+  }
+  get localIp(): string | null {
+    return this.link.localIp;
+  }
+  set localIp(v: string | null) {
+    this.link.localIp = v;
+  }
+  get actPingAt(): number {
+    return this.link.actPingAt;
+  }
+  set actPingAt(v: number) {
+    this.link.actPingAt = v;
+  }
+  get lastPingAt(): number {
+    return this.link.lastPingAt;
+  }
+  set lastPingAt(v: number) {
+    this.link.lastPingAt = v;
+  }
+  get lastAvailAt(): number {
+    return this.link.lastAvailAt;
+  }
+  set lastAvailAt(v: number) {
+    this.link.lastAvailAt = v;
+  }
+  get lastPongAt(): number {
+    return this.link.lastPongAt;
+  }
+  set lastPongAt(v: number) {
+    this.link.lastPongAt = v;
+  }
   /** Time of the last accepted hello PUBLISH. */
   lastPubAt = 0;
 
@@ -126,9 +232,7 @@ export class Instance {
     downAfterMs: number,
   ) {
     this.master = master;
-    this.actPingAt = now;
-    this.lastAvailAt = now;
-    this.lastPongAt = now;
+    this.link = new InstanceLink(now);
     this.roleReported = kind === 'replica' ? 'slave' : 'master';
     this.roleReportedAt = now;
     // As createSentinelRedisInstance: a new entry counts as just heard from / just (re)configured.

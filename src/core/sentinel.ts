@@ -11,8 +11,8 @@
 import type { MasterConfig, PersistedMaster, PersistedState, SentinelGlobals } from '../config/types.js';
 import type { Reply } from '../resp/types.js';
 import { parseInfo } from './info.js';
-import { Instance, failoverStateOrder, replicaName } from './instance.js';
-import type { FailoverState } from './instance.js';
+import { Instance, InstanceLink, failoverStateOrder, replicaName } from './instance.js';
+import type { FailoverState, InflightCommand } from './instance.js';
 import { ctime } from './timefmt.js';
 import {
   HELLO_CHANNEL,
@@ -37,6 +37,10 @@ export interface CoreOptions {
 interface LinkRef {
   inst: Instance;
   kind: LinkKind;
+  /** When the connection was established (ms), 0 while connecting. */
+  upAt: number;
+  /** The (possibly shared) connection state this socket belongs to. */
+  link: InstanceLink;
 }
 
 const FAST_PROMOTION_POLL_MS = 50;
@@ -120,6 +124,7 @@ export class SentinelCore {
       const si = new Instance('sentinel', s.runId, s.host, s.port, m, now, m.downAfterMs);
       si.runId = s.runId;
       m.sentinels.set(s.runId, si);
+      this.tryConnectionSharing(si);
     }
     this.event('warning', '+monitor', m, `${this.details(m)} quorum ${m.quorum}`);
   }
@@ -163,10 +168,19 @@ export class SentinelCore {
     return `${type} ${ri.name} ${this.announceAddr(ri.host)} ${ri.port} @ ${m.name} ${this.announceAddr(m.host)} ${m.port}`;
   }
 
-  /** Hostname/IP as announced (we keep whatever was configured; resolution happens in the link layer). */
+  /**
+   * Hostname/IP as announced (announceSentinelAddr): with `announce-hostnames no` a configured hostname is shown
+   * as the address it resolved to on the last connection (learnt from the link layer, which does the DNS
+   * lookups); until a first connection, and with `announce-hostnames yes`, the name itself. The config file keeps
+   * the name (Redis writes the IP there, which loses the name a pod is reached by).
+   */
   announceAddr(host: string): string {
-    return host;
+    if (this.announceHostnames) return host;
+    return this.resolvedHosts.get(host.toLowerCase()) ?? host;
   }
+
+  /** Hostname (lower case) → the IP its last connection went to. */
+  private readonly resolvedHosts = new Map<string, string>();
 
   // ===================================================================================================
   // Links
@@ -198,7 +212,7 @@ export class SentinelCore {
 
   private openLink(ri: Instance, kind: LinkKind): void {
     const linkId = this.nextLinkId++;
-    this.links.set(linkId, { inst: ri, kind });
+    this.links.set(linkId, { inst: ri, kind, upAt: 0, link: ri.link });
     const handshake: string[][] = [];
     const auth = this.authCommand(ri);
     if (auth) handshake.push(auth);
@@ -209,6 +223,7 @@ export class SentinelCore {
       ri.cmdLinkId = linkId;
       ri.cmdConnectedAt = now;
       ri.pendingCommands = 0;
+      ri.link.inflight.clear();
       ri.localIp = null;
       ri.infoInFlight = 0;
     } else {
@@ -227,6 +242,7 @@ export class SentinelCore {
       ri.cmdLinkId = null;
       ri.pendingCommands = 0;
       ri.infoInFlight = 0;
+      ri.link.inflight.clear();
     } else {
       ri.pubsubLinkId = null;
     }
@@ -238,17 +254,57 @@ export class SentinelCore {
     this.closeLink(ri, 'pubsub');
   }
 
-  private send(ri: Instance, cmd: string[], tag: ReplyTag): boolean {
+  /**
+   * sentinelTryConnectionSharing: a peer sentinel known for several masters (same run id) uses one connection.
+   * Called when a sentinel record is created; its own (new, unused) link is dropped for the existing one.
+   */
+  private tryConnectionSharing(ri: Instance): void {
+    if (ri.kind !== 'sentinel' || ri.runId === null || ri.link.refcount > 1) return;
+    for (const mm of this.masters.values()) {
+      if (mm === ri.master) continue;
+      const match = mm.sentinels.get(ri.runId);
+      if (!match || match.link === ri.link) continue;
+      this.closeAllLinks(ri);
+      ri.link = match.link;
+      ri.link.refcount++;
+      return;
+    }
+  }
+
+  /** releaseInstanceLink: a record going away closes its connection only if no other master shares it. */
+  private releaseLink(ri: Instance): void {
+    if (ri.link.refcount > 1) {
+      ri.link.refcount--;
+      // Replies still in flight for this record are consumed (order!) but not applied to a record that is gone.
+      for (const q of ri.link.inflight.values()) for (const c of q) if (c.inst === ri) c.dropped = true;
+      ri.link = new InstanceLink(this.now());
+      return;
+    }
+    this.closeAllLinks(ri);
+  }
+
+  private send(ri: Instance, cmd: string[], tag: ReplyTag, askAddr?: string): boolean {
     if (ri.cmdLinkId === null) return false;
     ri.pendingCommands++;
+    const entry: InflightCommand = { inst: ri };
+    if (askAddr !== undefined) entry.askAddr = askAddr;
+    let q = ri.link.inflight.get(tag);
+    if (!q) ri.link.inflight.set(tag, (q = []));
+    q.push(entry);
+    // Bounded: a link that stopped answering is force-closed long before this matters.
+    if (q.length > MAX_PENDING_COMMANDS * 4 * ri.link.refcount) q.shift();
     this.effects.push({ t: 'send', linkId: ri.cmdLinkId, cmd, tag });
     return true;
   }
 
   /** Observation: the TCP connection of a link is established. `localIp` is our end of it. */
-  onLinkUp(linkId: number, localIp: string): Effect[] {
+  onLinkUp(linkId: number, localIp: string, remoteIp?: string): Effect[] {
     const ref = this.links.get(linkId);
-    if (ref && ref.kind === 'cmd') ref.inst.localIp = localIp;
+    if (ref && remoteIp !== undefined && remoteIp !== '' && !isIpAddress(ref.inst.host)) {
+      this.resolvedHosts.set(ref.inst.host.toLowerCase(), remoteIp.replace(/^::ffff:(?=\d+\.)/i, ''));
+    }
+    if (ref) ref.upAt = this.now();
+    if (ref && ref.kind === 'cmd') ref.link.localIp = localIp;
     return this.drain();
   }
 
@@ -258,13 +314,20 @@ export class SentinelCore {
     if (!ref) return this.drain();
     this.links.delete(linkId);
     const ri = ref.inst;
-    if (ref.kind === 'cmd' && ri.cmdLinkId === linkId) {
-      ri.cmdLinkId = null;
-      ri.pendingCommands = 0;
+    const lk = ref.link;
+    if (ref.kind === 'cmd' && lk.cmdLinkId === linkId) {
+      lk.cmdLinkId = null;
+      lk.pendingCommands = 0;
+      lk.inflight.clear();
       ri.infoInFlight = 0;
-    } else if (ref.kind === 'pubsub' && ri.pubsubLinkId === linkId) {
-      ri.pubsubLinkId = null;
+    } else if (ref.kind === 'pubsub' && lk.pubsubLinkId === linkId) {
+      lk.pubsubLinkId = null;
     }
+    // A connection that had been up for a while and was then lost (CLIENT KILL, a reset) is re-opened on the next
+    // tick; Redis waits out PING-PERIOD since the last attempt, and with a PING outstanding that gap alone can
+    // reach down-after: a spurious SDOWN of a reachable instance (found by the simulation, I5). Refused or failed
+    // connects keep the once-per-PING-PERIOD rate.
+    if (ref.upAt !== 0 && this.now() - ref.upAt >= this.timings.pingPeriodMs) lk.lastReconnectAt = 0;
     this.log('debug', `${ref.kind === 'cmd' ? '-cmd' : '-pubsub'}-link-reconnection ${this.details(ri)}`);
     return this.drain();
   }
@@ -273,8 +336,13 @@ export class SentinelCore {
   onReply(linkId: number, tag: ReplyTag, reply: Reply): Effect[] {
     const ref = this.links.get(linkId);
     if (!ref || ref.kind !== 'cmd') return this.drain();
-    const ri = ref.inst;
-    if (ri.pendingCommands > 0) ri.pendingCommands--;
+    const lk = ref.link;
+    if (lk.pendingCommands > 0) lk.pendingCommands--;
+    // Replies come in send order: the oldest unanswered command tells which instance (which master's record of
+    // a shared peer) this reply belongs to.
+    const sent = lk.inflight.get(tag)?.shift();
+    if (sent?.dropped === true) return this.drain();
+    const ri = sent?.inst ?? ref.inst;
     const now = this.now();
     switch (tag) {
       case 'ping': {
@@ -303,7 +371,7 @@ export class SentinelCore {
         if (!(reply instanceof Error)) ri.lastPubAt = now;
         break;
       case 'is-master-down':
-        this.receiveIsMasterDownReply(ri, reply);
+        this.receiveIsMasterDownReply(ri, reply, sent?.askAddr);
         break;
       case 'ignore':
         break;
@@ -334,6 +402,25 @@ export class SentinelCore {
   // ===================================================================================================
   // Timer
   // ===================================================================================================
+
+  /**
+   * The process has finished starting (config flushed, server listening): time spent before this is not time the
+   * instances failed to answer. Nothing has been contacted yet (links open on the first tick), so every
+   * instance's link clock restarts now; otherwise a slow start-up (an fsync on a loaded disk) makes the first tick
+   * see every master SDOWN, and with quorum 1 fail it over.
+   */
+  started(): void {
+    const now = this.now();
+    this.previousTickAt = now;
+    for (const m of this.masters.values()) {
+      for (const ri of [m, ...m.replicas.values(), ...m.sentinels.values()]) {
+        if (ri.cmdLinkId !== null) continue;
+        ri.actPingAt = now;
+        ri.lastAvailAt = now;
+        ri.lastPongAt = now;
+      }
+    }
+  }
 
   tick(): Effect[] {
     const now = this.now();
@@ -420,7 +507,7 @@ export class SentinelCore {
 
   private sendPeriodic(ri: Instance): void {
     if (ri.disconnected) return;
-    if (ri.pendingCommands >= MAX_PENDING_COMMANDS) return;
+    if (ri.pendingCommands >= MAX_PENDING_COMMANDS * ri.link.refcount) return;
     const now = this.now();
     const infoPeriod = this.infoPeriodFor(ri);
     // PINGs go out every 100 ms (Redis: every PING-PERIOD): a hung server is noticed by the first unanswered
@@ -642,6 +729,7 @@ export class SentinelCore {
         }
         if (reconfigured > 0) this.event('notice', '+sentinel-address-update', si, `${this.details(si)} ${reconfigured} additional matching instances`);
       }
+      this.tryConnectionSharing(si);
       this.flush();
     }
     if (helloEpoch > this.currentEpoch) {
@@ -651,12 +739,21 @@ export class SentinelCore {
     }
     if (m.configEpoch < masterConfigEpoch) {
       m.configEpoch = masterConfigEpoch;
-      if (masterPort !== m.port || masterIp.toLowerCase() !== m.host.toLowerCase()) {
-        const old = { host: m.host, port: m.port };
+      // Compared with the address we announce (the promoted replica once our own failover is reconfiguring
+      // replicas), and a failover of ours that a newer configuration has overtaken is abandoned. Redis compares
+      // with the old master address only and lets its failover finish: a leader partitioned during RECONF_SLAVES
+      // that hears of a newer failover back to its old master address keeps the newer epoch, then switches to its
+      // own promoted replica, so two addresses carry one config epoch and the group never converges (found by
+      // the simulation, invariant I4).
+      const cur = this.currentMasterAddr(m);
+      const moved = masterPort !== cur.port || masterIp.toLowerCase() !== cur.host.toLowerCase();
+      if (moved) {
         this.event('warning', '+config-update-from', si, this.details(si));
-        this.event('warning', '+switch-master', m, `${m.name} ${this.announceAddr(m.host)} ${m.port} ${masterIp} ${masterPort}`);
+        this.event('warning', '+switch-master', m, `${m.name} ${this.announceAddr(cur.host)} ${cur.port} ${masterIp} ${masterPort}`);
+      }
+      if (moved || m.failoverInProgress) {
         this.resetMasterAndChangeAddress(m, masterIp, masterPort);
-        this.callClientReconfScript(m, 'observer', 'start', old, { host: m.host, port: m.port });
+        if (moved) this.callClientReconfScript(m, 'observer', 'start', cur, { host: m.host, port: m.port });
       }
     }
     si.lastHelloAt = this.now();
@@ -666,7 +763,7 @@ export class SentinelCore {
     let removed = 0;
     for (const [key, s] of m.sentinels) {
       if (s.runId === runid) {
-        this.closeAllLinks(s);
+        this.releaseLink(s);
         m.sentinels.delete(key);
         removed++;
       }
@@ -769,15 +866,21 @@ export class SentinelCore {
           m.failoverState !== 'none' ? this.myid : '*',
         ],
         'is-master-down',
+        `${m.host}:${m.port}`,
       );
     }
   }
 
-  private receiveIsMasterDownReply(s: Instance, r: Reply): void {
+  /** `asked`: the master address the question was about (replies to questions about an older address are dropped). */
+  private receiveIsMasterDownReply(s: Instance, r: Reply, asked: string | undefined): void {
     if (!Array.isArray(r) || r.length !== 3) return;
     const [down, leader, epoch] = r;
     const leaderStr = typeof leader === 'string' ? leader : Buffer.isBuffer(leader) ? leader.toString() : null;
     if (typeof down !== 'number' || leaderStr === null || typeof epoch !== 'number') return;
+    // An answer about the address the master had before a switch says nothing about the new one (Redis counts
+    // it, which can make a healthy new master ODOWN right after a failover; found by the simulation, I5).
+    const m = s.owner;
+    if (asked !== undefined && asked !== `${m.host}:${m.port}`) return;
     s.lastMasterDownReplyAt = this.now();
     s.masterDown = down === 1;
     if (leaderStr !== '*') {
@@ -1098,7 +1201,7 @@ export class SentinelCore {
     for (const r of m.replicas.values()) this.closeAllLinks(r);
     m.replicas.clear();
     if (opts.sentinels) {
-      for (const s of m.sentinels.values()) this.closeAllLinks(s);
+      for (const s of m.sentinels.values()) this.releaseLink(s);
       m.sentinels.clear();
     }
     this.closeAllLinks(m);
@@ -1169,7 +1272,7 @@ export class SentinelCore {
   removeMaster(m: Instance): void {
     this.event('warning', '-monitor', m, this.details(m));
     for (const r of m.replicas.values()) this.closeAllLinks(r);
-    for (const s of m.sentinels.values()) this.closeAllLinks(s);
+    for (const s of m.sentinels.values()) this.releaseLink(s);
     this.closeAllLinks(m);
     this.masters.delete(m.name);
     this.flush();

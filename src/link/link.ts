@@ -7,8 +7,8 @@ import { ReplyDecoder, encodeCommand } from '../resp/index.js';
 import type { Reply } from '../resp/types.js';
 
 export interface LinkHandlers<Tag> {
-  /** TCP connected; `localIp` is our address on this socket. */
-  onUp(localIp: string): void;
+  /** TCP connected; `localIp` is our address on this socket, `remoteIp` the address a hostname resolved to. */
+  onUp(localIp: string, remoteIp: string): void;
   /** Connection failed or closed by the other side (never called after close()). */
   onDown(reason: string): void;
   /** A reply to a command sent with `send(cmd, tag)`. */
@@ -53,7 +53,7 @@ export class Link<Tag> {
     this.socket.on('connect', () => {
       if (this.connectTimer) clearTimeout(this.connectTimer);
       this.connectTimer = null;
-      if (!this.closed) this.handlers.onUp(this.socket.localAddress ?? '127.0.0.1');
+      if (!this.closed) this.handlers.onUp(this.socket.localAddress ?? '127.0.0.1', this.socket.remoteAddress ?? '');
     });
     this.connectTimer = setTimeout(() => this.fail('connect timeout'), opts.connectTimeoutMs);
     this.connectTimer.unref();

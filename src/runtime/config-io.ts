@@ -1,14 +1,21 @@
 // The one place the sentinel process reads and writes its config file, through src/config (parse, rewrite,
-// atomic store). It keeps the loaded document so every flush rewrites the original file (comments and generic
-// directives preserved) with the live sentinel state. Writes are asynchronous (fsync off the event loop).
-import type { ConfigDocument, PersistedState, SentinelConfig } from '../config/index.js';
-import { loadConfigFile, rewriteConfig, writeConfigAtomic } from '../config/index.js';
+// atomic store). Like Redis's sentinelFlushConfig, every flush re-reads the file as it is on disk now and rewrites
+// that (so the layout records the file's history exactly as Redis's does, and external edits survive); flushes run
+// in call order (src/config's ConfigFileStore). Writes are asynchronous (fsync off the event loop).
+import type { PersistedState, SentinelConfig } from '../config/index.js';
+import { ConfigFileStore, loadConfigFile } from '../config/index.js';
+
+/** Live values of the running process the rewriter needs besides the sentinel state. */
+export interface PersistContext {
+  /** The live ACL users as `ACL LIST` prints them (`user default on nopass ~* &* +@all`); absent = from the file. */
+  aclUsers?: readonly string[];
+}
 
 export interface ConfigStore {
   readonly path: string;
   readonly config: SentinelConfig;
   /** Rewrite the file atomically with `state`. Rejects on failure. */
-  persist(state: PersistedState): Promise<void>;
+  persist(state: PersistedState, ctx?: PersistContext): Promise<void>;
 }
 
 /** Load `path` plus command-line lines. Throws ConfigFileError / ConfigError (see src/config). */
@@ -18,15 +25,19 @@ export async function loadSentinelConfig(
   log?: (message: string) => void,
 ): Promise<ConfigStore> {
   const loaded = await loadConfigFile(path, { argvLines });
-  const doc: ConfigDocument = loaded.doc;
+  const config = loaded.doc.config;
   const abs = loaded.path;
-  // Redis chdir()s to `dir` after loading; the rewrite records the directory we actually run in.
+  const store = new ConfigFileStore(abs, log ? { log } : {});
   return {
     path: abs,
-    config: doc.config,
-    async persist(state) {
-      const text = rewriteConfig(doc, state, { options: doc.config.server, cwd: process.cwd() });
-      await writeConfigAtomic(abs, text, log ? { log } : {});
+    config,
+    async persist(state, ctx = {}) {
+      // Redis chdir()s to `dir` after loading and writes back the directory it actually runs in.
+      await store.persist(state, {
+        options: config.server,
+        cwd: process.cwd(),
+        ...(ctx.aclUsers !== undefined ? { aclUsers: ctx.aclUsers } : {}),
+      });
     },
   };
 }

@@ -78,8 +78,9 @@ export class SentinelRuntime implements SentinelHost {
     const initial = this.core.drain();
     if (this.generatedMyid) initial.push({ t: 'flush' });
     await this.execute(initial);
-    // Start-up work (first flush, server bind) is not a timer stall: do not let it count towards TILT.
-    this.core.previousTickAt = this.core.clock.now();
+    // Start-up work (first flush, server bind) is not a timer stall nor silence of the instances: it counts
+    // neither towards TILT nor towards down-after.
+    this.core.started();
     this.scheduleTick();
   }
 
@@ -211,7 +212,7 @@ export class SentinelRuntime implements SentinelHost {
     };
     if (this.opts.bindSourceAddr !== undefined) linkOpts.localAddress = this.opts.bindSourceAddr;
     const link = new Link<ReplyTag>(linkOpts, {
-      onUp: (localIp) => this.run(this.core.onLinkUp(linkId, localIp)),
+      onUp: (localIp, remoteIp) => this.run(this.core.onLinkUp(linkId, localIp, remoteIp)),
       onDown: () => {
         this.links.delete(linkId);
         this.run(this.core.onLinkDown(linkId));

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, vigilSentinelCommand } from '../harness/index.js';
-import { addrOf, call, collectEvents, masterAddr, startCluster } from './sentinel-helpers.js';
+import { addrOf, call, collectEvents, masterAddr, record, startCluster } from './sentinel-helpers.js';
 
 void describe('sentinel - process behaviour', () => {
   const h = new Harness();
@@ -91,6 +91,13 @@ void describe('sentinel - process behaviour', () => {
     const cl = await startCluster(h, { impls: ['vigil'], quorum: 1, replicas: 0 });
     const s = cl.sentinels[0]!;
     const ev = await collectEvents(s);
+    // The server answers PING before the sentinel has finished starting (first flush); a stall during start-up
+    // is deliberately not a TILT. Links are opened by the first tick, so a connected master means it is running.
+    await h.waitFor(async () => record(await call(s.port, 'SENTINEL', 'MASTER', 'mymaster')).flags === 'master', {
+      name: 'sentinel running (master link up)',
+      timeoutMs: 10000,
+      intervalMs: 50,
+    });
     s.pause();
     const resumeAt = Date.now() + 2600;
     await h.waitFor(() => Date.now() > resumeAt, { name: 'stall longer than TILT-TRIGGER', timeoutMs: 5000, intervalMs: 100 });

@@ -1,15 +1,23 @@
-// `npm run sim -- --seeds N [--from S] [--sentinels K] [--loss P] [--verbose]`: run seeded simulations of a
-// sentinel group under crashes, partitions and message loss; exit 1 if any invariant is violated.
+// `npm run sim -- --seeds N [--from S] [--sentinels K] [--loss P] [--quorum Q] [--chaos-ms T] [--heal-ms T]
+// [--no-clock-jumps]`: run seeded simulations of a sentinel group under crashes, partitions, message loss and
+// clock jumps; exit 1 if any invariant is violated (see world.ts). `--seed S --verbose` replays one seed exactly
+// and prints its history; every failure prints the command that does that.
 import { parseArgs } from 'node:util';
-import { runSimulation } from './world.js';
+import { replayCommand, runSimulation, SIM_DEFAULTS } from './world.js';
+import type { SimOptions } from './world.js';
 
 const { values } = parseArgs({
   options: {
     seeds: { type: 'string', default: '20' },
     from: { type: 'string', default: '1' },
     seed: { type: 'string' },
-    sentinels: { type: 'string', default: '3' },
-    loss: { type: 'string', default: '0.02' },
+    sentinels: { type: 'string', default: String(SIM_DEFAULTS.sentinels) },
+    replicas: { type: 'string' },
+    quorum: { type: 'string' },
+    loss: { type: 'string', default: String(SIM_DEFAULTS.lossRate) },
+    'chaos-ms': { type: 'string' },
+    'heal-ms': { type: 'string' },
+    'no-clock-jumps': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -17,16 +25,27 @@ const from = values.seed !== undefined ? Number(values.seed) : Number(values.fro
 const count = values.seed !== undefined ? 1 : Number(values.seeds);
 let bad = 0;
 let failovers = 0;
+let tilts = 0;
 const started = Date.now();
 for (let seed = from; seed < from + count; seed++) {
-  const r = runSimulation({ seed, sentinels: Number(values.sentinels), lossRate: Number(values.loss), verbose: values.verbose });
+  const opts: SimOptions = { seed, sentinels: Number(values.sentinels), lossRate: Number(values.loss), verbose: values.verbose };
+  if (values.replicas !== undefined) opts.replicas = Number(values.replicas);
+  if (values.quorum !== undefined) opts.quorum = Number(values.quorum);
+  if (values['chaos-ms'] !== undefined) opts.chaosMs = Number(values['chaos-ms']);
+  if (values['heal-ms'] !== undefined) opts.healMs = Number(values['heal-ms']);
+  if (values['no-clock-jumps']) opts.clockJumps = false;
+  const r = runSimulation(opts);
   failovers += r.failovers;
+  tilts += r.tilts;
   if (r.violations.length > 0) {
     bad++;
-    console.log(`seed ${seed}: FAIL\n  ${r.violations.slice(0, 10).join('\n  ')}`);
+    console.log(`seed ${seed}: FAIL\n  ${r.violations.slice(0, 10).join('\n  ')}\n  replay: ${replayCommand(opts)}`);
   } else if (values.verbose || count <= 5) {
-    console.log(`seed ${seed}: ok (${r.failovers} elections won, master ${r.finalMaster}, ${r.events} events)`);
+    console.log(
+      `seed ${seed}: ok (${r.failovers} elections won, ${r.promotions} promotions, ${r.tilts} tilts, master ${r.finalMaster}, ` +
+        `${r.events} events, longest disagreement ${r.maxDisagreeMs} ms)`,
+    );
   }
 }
-console.log(`${count - bad}/${count} seeds passed, ${failovers} elections won in total, ${Date.now() - started} ms`);
+console.log(`${count - bad}/${count} seeds passed, ${failovers} elections won, ${tilts} tilts, ${Date.now() - started} ms`);
 process.exit(bad > 0 ? 1 : 0);

@@ -1,26 +1,55 @@
+// CI run of the seeded simulation (test/sim/world.ts): 5,000 seeds over four group shapes, every invariant (I1-I5)
+// checked at every step, crashes, partitions, message loss and clock jumps (TILT) injected. A failure prints the
+// command that replays the seed exactly. `npm run sim -- --seeds N` runs more.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runSimulation } from './world.js';
+import { replayCommand, runSimulation } from './world.js';
+import type { SimOptions, SimResult } from './world.js';
 
-void test('sim - three sentinels under crashes, partitions and message loss keep every invariant', () => {
-  for (let seed = 1; seed <= 30; seed++) {
-    const r = runSimulation({ seed, sentinels: 3, lossRate: 0.02 });
-    assert.deepEqual(r.violations, [], `seed ${seed}`);
+interface Totals {
+  failovers: number;
+  promotions: number;
+  tilts: number;
+}
+
+function runSeeds(from: number, count: number, opts: Omit<SimOptions, 'seed'>): Totals {
+  const failures: string[] = [];
+  const totals: Totals = { failovers: 0, promotions: 0, tilts: 0 };
+  for (let seed = from; seed < from + count; seed++) {
+    const o: SimOptions = { ...opts, seed };
+    const r: SimResult = runSimulation(o);
+    totals.failovers += r.failovers;
+    totals.promotions += r.promotions;
+    totals.tilts += r.tilts;
+    if (r.violations.length > 0) failures.push(`seed ${seed}: ${r.violations.slice(0, 3).join('; ')}\n  replay: ${replayCommand(o)}`);
   }
+  assert.equal(failures.length, 0, `invariant violations:\n${failures.slice(0, 10).join('\n')}`);
+  // The runs must actually exercise elections, promotions and TILT, or passing proves nothing.
+  assert.ok(totals.failovers > count / 4, `too few elections: ${totals.failovers}`);
+  assert.ok(totals.promotions > count / 4, `too few promotions: ${totals.promotions}`);
+  if (opts.clockJumps !== false) assert.ok(totals.tilts > count / 10, `too few TILTs: ${totals.tilts}`);
+  return totals;
+}
+
+void test('sim - three sentinels, 2% loss: 3,000 seeds keep every invariant', () => {
+  runSeeds(1, 3000, { sentinels: 3, lossRate: 0.02 });
 });
 
-void test('sim - five sentinels with heavier loss keep every invariant', () => {
-  let elections = 0;
-  for (let seed = 100; seed < 115; seed++) {
-    const r = runSimulation({ seed, sentinels: 5, lossRate: 0.05 });
-    assert.deepEqual(r.violations, [], `seed ${seed}`);
-    elections += r.failovers;
-  }
-  assert.ok(elections > 0, 'the scenarios must actually cause failovers');
+void test('sim - five sentinels, 5% loss: 1,000 seeds keep every invariant', () => {
+  runSeeds(100_001, 1000, { sentinels: 5, lossRate: 0.05 });
+});
+
+void test('sim - four sentinels with quorum 2, 3% loss: 700 seeds keep every invariant', () => {
+  runSeeds(200_001, 700, { sentinels: 4, quorum: 2, lossRate: 0.03 });
+});
+
+void test('sim - three sentinels without clock jumps, one replica: 300 seeds keep every invariant', () => {
+  runSeeds(300_001, 300, { sentinels: 3, replicas: 1, lossRate: 0.02, clockJumps: false });
 });
 
 void test('sim - the same seed replays the same history', () => {
-  const a = runSimulation({ seed: 42 });
-  const b = runSimulation({ seed: 42 });
+  const a = runSimulation({ seed: 42, sentinels: 5, lossRate: 0.05 });
+  const b = runSimulation({ seed: 42, sentinels: 5, lossRate: 0.05 });
   assert.deepEqual(a, b);
+  assert.equal(replayCommand({ seed: 42, sentinels: 5, lossRate: 0.05 }), 'npm run sim -- --seed 42 --sentinels 5 --loss 0.05 --verbose');
 });

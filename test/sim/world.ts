@@ -1,7 +1,25 @@
 // Deterministic simulation of a sentinel group: N SentinelCores and M simulated redis-servers on one manual
-// clock, with a seeded scheduler that injects message latency and loss, network partitions, server crashes and
-// sentinel crashes (restarted from their last persisted state). Checks the safety invariants as it goes and
-// convergence at the end. Everything is driven by the seed: a failure is reproducible with `--seeds` / `--seed`.
+// clock, with a seeded scheduler that injects message latency and loss, network partitions, server crashes,
+// sentinel crashes (restarted from their last persisted state), clock jumps (each sentinel reads the shared clock
+// through its own offset) and process stalls (nothing a stalled sentinel receives is handled until it resumes);
+// the last two must put a sentinel in TILT. Everything is driven by the seed: a failing seed replays exactly with
+// the command `replayCommand` prints.
+//
+// Invariants, checked as the simulation runs (each names the step that checks it):
+//  I1 at most one leader per epoch, and no sentinel votes for two run ids in one epoch (every event batch);
+//  I2 no promotion without majority authorisation: when a sentinel sends SLAVEOF NO ONE, a majority of all
+//     sentinels (and at least quorum) have voted for it in its failover epoch, and it was elected (every send);
+//  I3 epochs never go backwards: current-epoch and the master's config-epoch and leader-epoch, in memory within
+//     one incarnation (after every step), on disk from flush to flush, and across restarts; a sentinel never
+//     dies with a vote that is not on disk (every step / flush / crash / restart);
+//  I4 one address per config-epoch, over all sentinels and all time (after every step); two live sentinels on
+//     the same side of the network never disagree on the master address for longer than CONVERGE_BOUND_MS
+//     (sampled every 250 ms); after healing all agree and that address is the only server in the master role;
+//  I5 a master reachable by a majority is never failed over without SDOWN: a sentinel sees a master SDOWN only if
+//     it really could not reach it recently (every +sdown); a failover starts only with SDOWN and ODOWN locally,
+//     with at least quorum sentinels having actually been SDOWN within the 5 s their reports count, and never
+//     while so many sentinels could reach the master for that whole window that the rest cannot make up the
+//     quorum (every +try-failover).
 import type { MasterConfig, PersistedState } from '../../src/config/types.js';
 import { sentinelCommand } from '../../src/core/commands.js';
 import { SentinelCore } from '../../src/core/sentinel.js';
@@ -110,26 +128,71 @@ interface Sentinel {
   gen: number;
   persisted: PersistedState;
   part: number;
-  tickScheduled: boolean;
+  /** This sentinel's clock reads the simulated time plus this (clock jumps). */
+  clockOffsetMs: number;
+  /** The process is stalled (SIGSTOP, VM pause) until this simulated time: nothing it receives is handled. */
+  frozenUntil: number;
+  /** I3/I4: the epochs and master address this incarnation last showed. */
+  seen: { currentEpoch: number; configEpoch: number; leaderEpoch: number; addrEpoch: number; host: string; port: number };
+  /** This incarnation's open links by the core's link id. */
+  links: Map<number, SimLink>;
 }
 
 export interface SimOptions {
   seed: number;
+  /** Default 3. */
   sentinels?: number;
+  /** Default 2. */
   replicas?: number;
+  /** Default: a majority of the sentinels. */
   quorum?: number;
+  /** Simulated time with faults injected, ms. */
   chaosMs?: number;
+  /** Simulated time after everything is healed, before the final convergence check, ms. */
   healMs?: number;
+  /** Probability that a command (or its reply) is lost. */
   lossRate?: number;
+  /** Inject clock jumps and process stalls, both of which must put a sentinel in TILT (default true). */
+  clockJumps?: boolean;
   verbose?: boolean;
+}
+
+export const SIM_DEFAULTS = { sentinels: 3, replicas: 2, chaosMs: 20_000, healMs: 45_000, lossRate: 0.02 } as const;
+
+/** Longest two sentinels that can talk may disagree on the master address (hello every 2 s, link recovery). */
+export const CONVERGE_BOUND_MS = 12_000;
+
+/** How long the healed group must stay settled before a run ends early (covers stale-flag re-failovers). */
+export const SETTLED_MS = 10_000;
+
+/** The command that replays one run exactly (same seed, same options). */
+export function replayCommand(o: SimOptions): string {
+  const parts = ['npm run sim --', `--seed ${o.seed}`];
+  parts.push(`--sentinels ${o.sentinels ?? SIM_DEFAULTS.sentinels}`, `--loss ${o.lossRate ?? SIM_DEFAULTS.lossRate}`);
+  if (o.replicas !== undefined && o.replicas !== SIM_DEFAULTS.replicas) parts.push(`--replicas ${o.replicas}`);
+  if (o.quorum !== undefined) parts.push(`--quorum ${o.quorum}`);
+  if (o.chaosMs !== undefined && o.chaosMs !== SIM_DEFAULTS.chaosMs) parts.push(`--chaos-ms ${o.chaosMs}`);
+  if (o.healMs !== undefined && o.healMs !== SIM_DEFAULTS.healMs) parts.push(`--heal-ms ${o.healMs}`);
+  if (o.clockJumps === false) parts.push('--no-clock-jumps');
+  parts.push('--verbose');
+  return parts.join(' ');
 }
 
 export interface SimResult {
   seed: number;
   violations: string[];
+  /** Elections won. */
   failovers: number;
+  /** Replicas promoted (SLAVEOF NO ONE sent). */
+  promotions: number;
+  /** Times a sentinel entered TILT. */
+  tilts: number;
   finalMaster: string;
   events: number;
+  /** Longest disagreement seen between two sentinels that could talk, ms (I4). */
+  maxDisagreeMs: number;
+  /** Simulated time the run took, ms. */
+  simulatedMs: number;
 }
 
 const HOST = '10.0.0.1';
@@ -137,29 +200,44 @@ const HOST = '10.0.0.1';
 export function runSimulation(o: SimOptions): SimResult {
   const rng = new Rng(o.seed);
   const sched = new Scheduler();
-  const clock = { now: () => sched.now };
   const violations: string[] = [];
-  const nSent = o.sentinels ?? 3;
+  const violate = (what: string): void => {
+    if (violations.length < 50) violations.push(`t=${sched.now} ${what}`);
+  };
+  const nSent = o.sentinels ?? SIM_DEFAULTS.sentinels;
+  const majority = Math.floor(nSent / 2) + 1;
+  const quorum = o.quorum ?? majority;
+  const lossRate = o.lossRate ?? SIM_DEFAULTS.lossRate;
   const nodes: Node[] = [];
-  for (let i = 0; i <= (o.replicas ?? 2); i++) {
+  for (let i = 0; i <= (o.replicas ?? SIM_DEFAULTS.replicas); i++) {
     nodes.push({ port: 6379 + i, alive: true, role: i === 0 ? 'master' : 'slave', masterPort: 6379, offset: 0, runId: rid(rng), part: 0 });
   }
   const nodeByPort = (p: number): Node | undefined => nodes.find((n) => n.port === p);
-  /** key: `${owner}/${gen}/${linkId}` (link ids are per core) */
-  const links = new Map<string, SimLink>();
-  const lk = (owner: number, gen: number, id: number): string => `${owner}/${gen}/${id}`;
+  /** Every open link, for crashes; each sentinel also indexes its current incarnation's links by id. */
+  const links = new Set<SimLink>();
+  /** Up pubsub links per node port: who receives a PUBLISH on that node. */
+  const subscribers = new Map<number, Set<SimLink>>();
   const sentinels: Sentinel[] = [];
   const votes = new Map<string, string>(); // `${sentinelRunId}/${epoch}` → voted runid
   const leaders = new Map<number, string>(); // epoch → leader runid
   const maxVotedEpoch = new Map<string, number>();
+  /** I4: the master address that goes with each config-epoch. */
+  const addrByConfigEpoch = new Map<number, string>();
+  /** I5: `${sentinelIdx}/${port}` → last time that sentinel could not reach that node as a master. */
+  const brokenAt = new Map<string, number>();
+  /** I5: `${sentinelIdx}/${port}` → last time that sentinel's core had its master at that port SDOWN. */
+  const sdownAt = new Map<string, number>();
   let failovers = 0;
+  let promotions = 0;
+  let tilts = 0;
   let eventCount = 0;
+  let maxDisagreeMs = 0;
 
   const baseMaster: MasterConfig = {
     name: 'mymaster',
     host: HOST,
     port: 6379,
-    quorum: o.quorum ?? Math.floor(nSent / 2) + 1,
+    quorum,
     downAfterMs: 1000,
     failoverTimeoutMs: 3000,
     parallelSyncs: 1,
@@ -170,11 +248,27 @@ export function runSimulation(o: SimOptions): SimResult {
     knownReplicas: [],
     knownSentinels: [],
   };
+  // I5: a sentinel's SDOWN report counts for ASK-PERIOD × 5 after its reply (plus message latency).
+  const reportValidMs = 5 * 1000 + 100;
+  // Ground truth: that SDOWN needed down-after without a reply, and a sentinel may keep seeing a master down for
+  // a while after it became reachable again: a cmd link that lost its traffic in a partition is force-closed only
+  // once it is MIN-LINK-RECONNECT-PERIOD (15 s) old, then reconnected within a PING-PERIOD.
+  const sdownWindowMs = baseMaster.downAfterMs + 15_000 + 1000 + 100;
+  const reachWindowMs = sdownWindowMs + reportValidMs;
 
   const partOf = (t: Target): number => (t.kind === 'node' ? (nodeByPort(t.port)?.part ?? 0) : (sentinels[t.idx]?.part ?? 0));
   const targetAlive = (t: Target): boolean => (t.kind === 'node' ? (nodeByPort(t.port)?.alive ?? false) : sentinels[t.idx]?.core != null);
   const reachable = (owner: number, t: Target): boolean => (sentinels[owner]?.part ?? 0) === partOf(t);
   const lat = (): number => 1 + rng.int(5);
+
+  /** I5 bookkeeping: call before and after anything that changes who can reach which master. */
+  function markBroken(): void {
+    for (const s of sentinels) {
+      for (const n of nodes) {
+        if (!n.alive || n.role !== 'master' || n.part !== s.part) brokenAt.set(`${s.idx}/${n.port}`, sched.now);
+      }
+    }
+  }
 
   function makeCore(s: Sentinel): SentinelCore {
     const st = s.persisted;
@@ -186,7 +280,7 @@ export function runSimulation(o: SimOptions): SimResult {
       return mc;
     });
     return new SentinelCore({ ...st, myid: s.runId }, masters, {
-      clock,
+      clock: { now: () => sched.now + s.clockOffsetMs },
       rng: { int: (n) => rng.int(n) },
       port: s.port,
     });
@@ -198,28 +292,107 @@ export function runSimulation(o: SimOptions): SimResult {
       if (e.t !== 'event') continue;
       eventCount++;
       if (o.verbose) console.log(`${sched.now} S${s.idx} ${e.type} ${e.payload}`);
-      if (e.type === '+vote-for-leader') {
-        const [runid = '', epochS = '0'] = e.payload.split(' ');
-        const key = `${s.runId}/${epochS}`;
-        const prev = votes.get(key);
-        if (prev !== undefined && prev !== runid) violations.push(`S${s.idx} voted twice in epoch ${epochS}: ${prev} then ${runid}`);
-        votes.set(key, runid);
-        const ep = Number(epochS);
-        if (ep < (maxVotedEpoch.get(s.runId) ?? 0)) violations.push(`S${s.idx} voted in epoch ${ep} after voting in a later one`);
-        maxVotedEpoch.set(s.runId, Math.max(ep, maxVotedEpoch.get(s.runId) ?? 0));
-      }
-      if (e.type === '+elected-leader') {
-        const core = s.core;
-        const m = core?.masters.get('mymaster');
-        if (!m) continue;
-        if (m.forceFailover) continue;
-        const ep = m.failoverEpoch;
-        const prev = leaders.get(ep);
-        if (prev !== undefined && prev !== s.runId) violations.push(`two leaders in epoch ${ep}: ${prev} and ${s.runId}`);
-        leaders.set(ep, s.runId);
-        failovers++;
+      switch (e.type) {
+        case '+vote-for-leader': {
+          // I1: one vote per sentinel per epoch (across restarts: the run id survives them).
+          const [runid = '', epochS = '0'] = e.payload.split(' ');
+          const key = `${s.runId}/${epochS}`;
+          const prev = votes.get(key);
+          if (prev !== undefined && prev !== runid) violate(`I1 S${s.idx} voted twice in epoch ${epochS}: ${prev} then ${runid}`);
+          votes.set(key, runid);
+          const ep = Number(epochS);
+          if (ep < (maxVotedEpoch.get(s.runId) ?? 0)) violate(`I3 S${s.idx} voted in epoch ${ep} after voting in a later one`);
+          maxVotedEpoch.set(s.runId, Math.max(ep, maxVotedEpoch.get(s.runId) ?? 0));
+          break;
+        }
+        case '+elected-leader': {
+          // I1: at most one leader per epoch.
+          const m = s.core?.masters.get('mymaster');
+          if (!m || m.forceFailover) break;
+          const ep = m.failoverEpoch;
+          const prev = leaders.get(ep);
+          if (prev !== undefined && prev !== s.runId) violate(`I1 two leaders in epoch ${ep}: ${prev} and ${s.runId}`);
+          leaders.set(ep, s.runId);
+          failovers++;
+          break;
+        }
+        case '+try-failover': {
+          // I5: only a master this sentinel sees SDOWN and ODOWN, and not one that too many sentinels can reach.
+          const m = s.core?.masters.get('mymaster');
+          if (!m || m.forceFailover) break;
+          if (!m.sdown || !m.odown) violate(`I5 S${s.idx} started a failover of ${m.port} without SDOWN+ODOWN`);
+          // The quorum is made of real SDOWN states: enough sentinels saw this master SDOWN recently enough for
+          // their reports to count.
+          if (m.sdown) sdownAt.set(`${s.idx}/${m.port}`, sched.now); // SDOWN may be from this very step
+          let sawDown = 0;
+          for (const t of sentinels) if (sched.now - (sdownAt.get(`${t.idx}/${m.port}`) ?? -Infinity) <= reportValidMs) sawDown++;
+          if (sawDown < quorum) violate(`I5 S${s.idx} started a failover of ${m.port} with only ${sawDown} sentinels having seen it SDOWN`);
+          // Ground truth: not a master that so many sentinels could reach that the others cannot make up the quorum.
+          markBroken();
+          let reaching = 0;
+          for (const t of sentinels) if (sched.now - (brokenAt.get(`${t.idx}/${m.port}`) ?? 0) > reachWindowMs) reaching++;
+          if (nSent - reaching < quorum) {
+            violate(`I5 S${s.idx} started a failover of ${m.port} although ${reaching}/${nSent} sentinels reached it for ${reachWindowMs} ms`);
+          }
+          break;
+        }
+        case '+tilt':
+          tilts++;
+          break;
+        case '+sdown': {
+          // I5 at the source: a sentinel sees a master SDOWN only if it really could not reach it recently (a
+          // clock jump must not do it: that is what TILT is for).
+          const m = s.core?.masters.get('mymaster');
+          if (!m || !e.payload.startsWith('master ')) break;
+          markBroken();
+          const reachedMs = sched.now - (brokenAt.get(`${s.idx}/${m.port}`) ?? 0);
+          if (reachedMs > sdownWindowMs) violate(`I5 S${s.idx} saw master ${m.port} SDOWN although it reached it for ${reachedMs} ms`);
+          break;
+        }
+        default:
+          break;
       }
     }
+  }
+
+  /** I2: a promotion needs a majority (and quorum) of all sentinels' votes in the promoter's failover epoch. */
+  function checkPromotion(s: Sentinel): void {
+    const m = s.core?.masters.get('mymaster');
+    if (!m) return;
+    promotions++;
+    if (m.forceFailover) return;
+    const ep = m.failoverEpoch;
+    let granted = 0;
+    for (const t of sentinels) if (votes.get(`${t.runId}/${ep}`) === s.runId) granted++;
+    if (granted < majority || granted < quorum) {
+      violate(`I2 S${s.idx} promoted a replica in epoch ${ep} with ${granted}/${nSent} votes (quorum ${quorum})`);
+    }
+    if (leaders.get(ep) !== s.runId) violate(`I2 S${s.idx} promoted a replica in epoch ${ep} without being elected`);
+  }
+
+  /** I3 and I4 after every step of one sentinel. */
+  function checkState(s: Sentinel): void {
+    const core = s.core;
+    if (!core) return;
+    const m = core.masters.get('mymaster');
+    if (!m) return;
+    const seen = s.seen;
+    if (core.currentEpoch < seen.currentEpoch) violate(`I3 S${s.idx} current-epoch went back ${seen.currentEpoch} → ${core.currentEpoch}`);
+    if (m.configEpoch < seen.configEpoch) violate(`I3 S${s.idx} config-epoch went back ${seen.configEpoch} → ${m.configEpoch}`);
+    if (m.leaderEpoch < seen.leaderEpoch) violate(`I3 S${s.idx} leader-epoch went back ${seen.leaderEpoch} → ${m.leaderEpoch}`);
+    seen.currentEpoch = core.currentEpoch;
+    seen.configEpoch = m.configEpoch;
+    seen.leaderEpoch = m.leaderEpoch;
+    if (m.sdown) sdownAt.set(`${s.idx}/${m.port}`, sched.now);
+    const a = core.currentMasterAddr(m);
+    if (seen.addrEpoch === m.configEpoch && seen.host === a.host && seen.port === a.port) return;
+    seen.addrEpoch = m.configEpoch;
+    seen.host = a.host;
+    seen.port = a.port;
+    const addr = `${a.host}:${a.port}`;
+    const known = addrByConfigEpoch.get(m.configEpoch);
+    if (known === undefined) addrByConfigEpoch.set(m.configEpoch, addr);
+    else if (known !== addr) violate(`I4 S${s.idx} has ${addr} for config-epoch ${m.configEpoch}, another sentinel had ${known}`);
   }
 
   function execute(s: Sentinel, effects: Effect[]): void {
@@ -238,10 +411,8 @@ export function runSimulation(o: SimOptions): SimResult {
             send(s, e.linkId, e.cmd, e.tag);
             break;
           case 'close': {
-            const key = lk(s.idx, s.gen, e.linkId);
-            const l = links.get(key);
-            if (l) l.open = false;
-            links.delete(key);
+            const l = s.links.get(e.linkId);
+            if (l) closeLink(l);
             break;
           }
           case 'flush':
@@ -254,11 +425,30 @@ export function runSimulation(o: SimOptions): SimResult {
       if (!core.urgent) break;
       batch = core.tick();
     }
-    if (flush) {
-      const before = s.persisted.currentEpoch;
-      s.persisted = core.snapshot();
-      if (s.persisted.currentEpoch < before) violations.push(`S${s.idx} persisted epoch went back ${before} → ${s.persisted.currentEpoch}`);
+    if (flush) persist(s, core);
+    checkState(s);
+  }
+
+  /** I3 on disk: epochs never decrease from one flush to the next. */
+  function persist(s: Sentinel, core: SentinelCore): void {
+    const before = s.persisted;
+    const after = core.snapshot();
+    if (after.currentEpoch < before.currentEpoch) violate(`I3 S${s.idx} persisted current-epoch went back ${before.currentEpoch} → ${after.currentEpoch}`);
+    const mb = before.masters[0];
+    const ma = after.masters[0];
+    if (mb && ma) {
+      if (ma.configEpoch < mb.configEpoch) violate(`I3 S${s.idx} persisted config-epoch went back ${mb.configEpoch} → ${ma.configEpoch}`);
+      if (ma.leaderEpoch < mb.leaderEpoch) violate(`I3 S${s.idx} persisted leader-epoch went back ${mb.leaderEpoch} → ${ma.leaderEpoch}`);
     }
+    s.persisted = after;
+  }
+
+  function closeLink(l: SimLink): void {
+    l.open = false;
+    links.delete(l);
+    const owner = sentinels[l.owner];
+    if (owner && owner.gen === l.gen) owner.links.delete(l.id);
+    if (l.linkKind === 'pubsub' && l.target.kind === 'node') subscribers.get(l.target.port)?.delete(l);
   }
 
   function connect(s: Sentinel, linkId: number, kind: 'cmd' | 'pubsub', host: string, port: number): void {
@@ -266,30 +456,34 @@ export function runSimulation(o: SimOptions): SimResult {
     if (host === HOST && nodeByPort(port)) target = { kind: 'node', port };
     const si = sentinels.findIndex((x) => x.port === port);
     if (host === HOST && si !== -1) target = { kind: 'sentinel', idx: si };
-    if (!target) violations.push(`S${s.idx} connects to unknown address ${host}:${port}`);
+    if (!target) violate(`S${s.idx} connects to unknown address ${host}:${port}`);
     if (!target) return;
     const l: SimLink = { id: linkId, owner: s.idx, target, linkKind: kind, open: true, up: false, gen: s.gen };
-    links.set(lk(s.idx, s.gen, linkId), l);
+    links.add(l);
+    s.links.set(linkId, l);
     const t = target;
-    sched.at(sched.now + lat(), () => {
+    sched.at(sched.now + lat(), whenAwake(s, () => {
       if (!l.open || s.gen !== l.gen || !s.core) return;
       if (!targetAlive(t)) {
-        l.open = false;
-        links.delete(lk(l.owner, l.gen, l.id));
+        closeLink(l);
         execute(s, s.core.onLinkDown(l.id));
       } else if (!reachable(s.idx, t)) {
         // SYN lost in the partition: the connect times out.
-        sched.at(sched.now + 1000, () => {
+        sched.at(sched.now + 1000, whenAwake(s, () => {
           if (!l.open || s.gen !== l.gen || !s.core || l.up) return;
-          l.open = false;
-          links.delete(lk(l.owner, l.gen, l.id));
+          closeLink(l);
           execute(s, s.core.onLinkDown(l.id));
-        });
+        }));
       } else {
         l.up = true;
+        if (l.linkKind === 'pubsub' && t.kind === 'node') {
+          let set = subscribers.get(t.port);
+          if (!set) subscribers.set(t.port, (set = new Set()));
+          set.add(l);
+        }
         execute(s, s.core.onLinkUp(l.id, HOST));
       }
-    });
+    }));
   }
 
   function nodeInfo(n: Node): string {
@@ -311,51 +505,55 @@ export function runSimulation(o: SimOptions): SimResult {
     return lines.join('\r\n') + '\r\n';
   }
 
-  function nodeCommand(n: Node, l: SimLink, cmd: string[]): Reply {
+  function nodeCommand(n: Node, cmd: string[]): Reply {
     const name = (cmd[0] ?? '').toUpperCase();
     switch (name) {
       case 'PING':
         return 'PONG';
       case 'INFO':
         return nodeInfo(n);
-      case 'PUBLISH':
-        for (const sub of links.values()) {
-          if (sub.linkKind !== 'pubsub' || !sub.open || !sub.up) continue;
-          if (sub.target.kind !== 'node' || sub.target.port !== n.port) continue;
+      case 'PUBLISH': {
+        const subs = subscribers.get(n.port);
+        if (!subs) return 0;
+        const frame: Reply = ['message', cmd[1] ?? '', cmd[2] ?? ''];
+        for (const sub of subs) {
           const owner = sentinels[sub.owner];
           if (!owner || !reachable(sub.owner, sub.target)) continue;
-          const frame: Reply = ['message', cmd[1] ?? '', cmd[2] ?? ''];
-          if (rng.chance(o.lossRate ?? 0)) continue;
-          sched.at(sched.now + lat(), () => {
+          if (rng.chance(lossRate)) continue;
+          sched.at(sched.now + lat(), whenAwake(owner, () => {
             if (!sub.open || !owner.core || owner.gen !== sub.gen) return;
             execute(owner, owner.core.onPubsubFrame(sub.id, frame));
-          });
+          }));
         }
-        return 1;
+        return subs.size;
+      }
       case 'SLAVEOF':
+        markBroken();
         if ((cmd[1] ?? '').toUpperCase() === 'NO') {
           n.role = 'master';
         } else {
           n.role = 'slave';
           n.masterPort = Number(cmd[2]);
         }
+        markBroken();
         return 'OK';
       default:
-        void l;
         return 'OK';
     }
   }
 
   function send(s: Sentinel, linkId: number, cmd: string[], tag: ReplyTag): void {
-    const l = links.get(lk(s.idx, s.gen, linkId));
+    const l = s.links.get(linkId);
     if (!l) return;
-    if (rng.chance(o.lossRate ?? 0)) return; // lost: the reply never comes (like a stalled connection)
-    sched.at(sched.now + lat(), () => {
+    if (cmd[0] === 'SLAVEOF' && cmd[1] === 'NO') checkPromotion(s);
+    if (rng.chance(lossRate)) return; // lost: the reply never comes (like a stalled connection)
+    // A request to a peer sentinel waits while that sentinel is stalled.
+    const receiver = l.target.kind === 'sentinel' ? (sentinels[l.target.idx] ?? null) : null;
+    sched.at(sched.now + lat(), whenAwake(receiver, () => {
       if (!l.open || !reachable(s.idx, l.target) || !targetAlive(l.target)) return;
       let reply: Reply;
       if (l.target.kind === 'node') {
-        const n = nodeByPort(l.target.port)!;
-        reply = nodeCommand(n, l, cmd);
+        reply = nodeCommand(nodeByPort(l.target.port)!, cmd);
       } else {
         const peer = sentinels[l.target.idx]!;
         const pc = peer.core!;
@@ -363,6 +561,7 @@ export function runSimulation(o: SimOptions): SimResult {
         if (name === 'SENTINEL') {
           const out = sentinelCommand(pc, cmd.slice(1));
           if (o.verbose) console.log(`${sched.now} S${s.idx}->S${peer.idx} ${cmd.join(' ')} => ${JSON.stringify(out)}`);
+          // The vote (if any) is flushed here, before the reply leaves: the runtime does the same.
           execute(peer, pc.drain());
           reply = outToReply(out);
         } else if (name === 'PUBLISH') {
@@ -374,59 +573,83 @@ export function runSimulation(o: SimOptions): SimResult {
           reply = 'OK';
         }
       }
-      sched.at(sched.now + lat(), () => {
+      sched.at(sched.now + lat(), whenAwake(s, () => {
         if (!l.open || !s.core || s.gen !== l.gen || !reachable(s.idx, l.target)) return;
         execute(s, s.core.onReply(l.id, tag, reply));
-      });
-    });
+      }));
+    }));
   }
 
+  // (No named closures per message here: tsx's keepNames wraps each one in a defineProperty call, which
+  // doubled the cost of a run.)
   function scheduleTick(s: Sentinel): void {
     const gen = s.gen;
-    sched.at(sched.now + Math.floor(1000 / (10 + rng.int(10))), () => {
-      if (!s.core || s.gen !== gen) return;
-      execute(s, s.core.tick());
-      scheduleTick(s);
-    });
+    sched.at(sched.now + Math.floor(1000 / (10 + rng.int(10))), () => fireTick(s, gen));
+  }
+
+  function fireTick(s: Sentinel, gen: number): void {
+    if (!s.core || s.gen !== gen) return;
+    // A stalled process runs its timer first when it resumes (Node runs timers before I/O callbacks).
+    if (sched.now < s.frozenUntil) return sched.at(s.frozenUntil, () => fireTick(s, gen));
+    execute(s, s.core.tick());
+    scheduleTick(s);
+  }
+
+  /** Deliver to `s` now, or when it resumes if it is stalled (after its first timer tick). */
+  function whenAwake(s: Sentinel | null, fn: () => void): () => void {
+    if (!s) return fn;
+    return () => deliverAwake(s, fn);
+  }
+
+  function deliverAwake(s: Sentinel, fn: () => void): void {
+    if (sched.now < s.frozenUntil) sched.at(s.frozenUntil + 1, () => deliverAwake(s, fn));
+    else fn();
   }
 
   function crashSentinel(s: Sentinel): void {
     if (!s.core) return;
+    // I3: a vote this sentinel cast must be on disk before it dies (it was replied to / announced).
+    const voted = maxVotedEpoch.get(s.runId) ?? 0;
+    const onDisk = s.persisted.masters[0]?.leaderEpoch ?? 0;
+    if (onDisk < voted) violate(`I3 S${s.idx} crashed with leader-epoch ${onDisk} on disk after voting in epoch ${voted}`);
     s.core = null;
-    s.gen++;
-    for (const l of [...links.values()]) {
-      if (l.owner === s.idx) {
-        l.open = false;
-        links.delete(lk(l.owner, l.gen, l.id));
-      }
+    for (const l of [...links]) {
+      if (l.owner === s.idx) closeLink(l);
       if (l.target.kind === 'sentinel' && l.target.idx === s.idx) dropLink(l);
     }
+    s.gen++;
+    s.links.clear();
   }
 
   function startSentinel(s: Sentinel): void {
     s.gen++;
+    s.frozenUntil = 0;
+    s.links.clear();
     s.core = makeCore(s);
-    const epochBefore = s.persisted.currentEpoch;
-    if (s.core.currentEpoch < epochBefore) violations.push(`S${s.idx} restarted with a lower epoch`);
+    // I3 across restarts: the new incarnation starts from what is on disk, never from less.
+    const m = s.core.masters.get('mymaster');
+    const pm = s.persisted.masters[0];
+    if (s.core.currentEpoch < s.persisted.currentEpoch) violate(`I3 S${s.idx} restarted with a lower current-epoch`);
+    if (m && pm && (m.configEpoch < pm.configEpoch || m.leaderEpoch < pm.leaderEpoch)) violate(`I3 S${s.idx} restarted with lower master epochs`);
+    s.seen = { currentEpoch: s.core.currentEpoch, configEpoch: m?.configEpoch ?? 0, leaderEpoch: m?.leaderEpoch ?? 0, addrEpoch: -1, host: '', port: 0 };
     execute(s, s.core.drain());
     scheduleTick(s);
   }
 
   function dropLink(l: SimLink): void {
     const owner = sentinels[l.owner];
-    l.open = false;
-    links.delete(lk(l.owner, l.gen, l.id));
+    closeLink(l);
     if (owner?.core && owner.gen === l.gen) {
       const c = owner.core;
-      sched.at(sched.now + lat(), () => {
+      sched.at(sched.now + lat(), whenAwake(owner, () => {
         if (owner.core === c) execute(owner, c.onLinkDown(l.id));
-      });
+      }));
     }
   }
 
   function crashNode(n: Node): void {
     n.alive = false;
-    for (const l of [...links.values()]) if (l.target.kind === 'node' && l.target.port === n.port) dropLink(l);
+    for (const l of [...links]) if (l.target.kind === 'node' && l.target.port === n.port) dropLink(l);
   }
 
   function restartNode(n: Node): void {
@@ -435,6 +658,44 @@ export function runSimulation(o: SimOptions): SimResult {
     n.offset = 0;
     n.runId = rid(rng);
   }
+
+  /** I4 (liveness with a bound): sentinels that can talk agree on the master within CONVERGE_BOUND_MS. */
+  const disagreeSince = new Map<string, number>();
+  function checkConvergence(): void {
+    const views = sentinels.map((s) => {
+      const m = s.core?.masters.get('mymaster');
+      if (!s.core || !m) return null;
+      const a = s.core.currentMasterAddr(m);
+      return `${a.host}:${a.port}`;
+    });
+    for (let i = 0; i < sentinels.length; i++) {
+      for (let j = i + 1; j < sentinels.length; j++) {
+        const si = sentinels[i]!;
+        const sj = sentinels[j]!;
+        const key = `${i}/${si.gen}/${j}/${sj.gen}`;
+        const vi = views[i];
+        const vj = views[j];
+        if (vi == null || vj == null || si.part !== sj.part || vi === vj) {
+          disagreeSince.delete(key);
+          continue;
+        }
+        const since = disagreeSince.get(key);
+        if (since === undefined) {
+          disagreeSince.set(key, sched.now);
+          continue;
+        }
+        const ms = sched.now - since;
+        if (ms > maxDisagreeMs) maxDisagreeMs = ms;
+        if (ms > CONVERGE_BOUND_MS) {
+          violate(`I4 S${i} (${vi}) and S${j} (${vj}) can talk but have disagreed for ${ms} ms`);
+          disagreeSince.set(key, sched.now);
+        }
+      }
+    }
+    sched.at(sched.now + 250, checkConvergence);
+  }
+  /** A partition change restarts every pair's clock (a pair that could not talk had no reason to agree). */
+  const resetConvergence = (): void => disagreeSince.clear();
 
   // ---- build the world
   for (let i = 0; i < nSent; i++) {
@@ -455,7 +716,10 @@ export function runSimulation(o: SimOptions): SimResult {
         masters: [{ ...baseMaster }],
       },
       part: 0,
-      tickScheduled: false,
+      clockOffsetMs: 0,
+      frozenUntil: 0,
+      seen: { currentEpoch: 0, configEpoch: 0, leaderEpoch: 0, addrEpoch: -1, host: '', port: 0 },
+      links: new Map(),
     });
   }
   for (const s of sentinels) startSentinel(s);
@@ -471,64 +735,106 @@ export function runSimulation(o: SimOptions): SimResult {
     sched.at(sched.now + 100, repl);
   };
   repl();
+  checkConvergence();
 
   // ---- chaos phase
-  const chaosMs = o.chaosMs ?? 40_000;
-  const healMs = o.healMs ?? 60_000;
+  const chaosMs = o.chaosMs ?? SIM_DEFAULTS.chaosMs;
+  const healMs = o.healMs ?? SIM_DEFAULTS.healMs;
+  const clockJumps = o.clockJumps ?? true;
   sched.runUntil(3000); // discovery
   let t = 3000;
   while (t < chaosMs) {
     t += 500 + rng.int(4000);
     sched.runUntil(t);
+    markBroken();
+    if (o.verbose) {
+      const where = (p: number): string => (p === 0 ? 'A' : 'B');
+      console.log(
+        `${sched.now} WORLD sentinels ${sentinels.map((x) => `S${x.idx}${x.core ? '' : '(down)'}:${where(x.part)}`).join(' ')} nodes ${nodes
+          .map((n) => `${n.port}${n.alive ? '' : '(down)'}:${n.role}:${where(n.part)}`)
+          .join(' ')}`,
+      );
+    }
     const r = rng.next();
-    if (r < 0.3) {
+    if (r < 0.27) {
       const alive = nodes.filter((n) => n.alive);
       const master = alive.find((n) => n.role === 'master');
       const victim = master && rng.chance(0.7) ? master : alive[rng.int(alive.length)];
       if (victim && alive.length > 1) crashNode(victim);
-    } else if (r < 0.5) {
+    } else if (r < 0.45) {
       const dead = nodes.filter((n) => !n.alive);
       const n = dead[rng.int(dead.length)];
       if (n) restartNode(n);
-    } else if (r < 0.65) {
+    } else if (r < 0.6) {
       const s = sentinels[rng.int(sentinels.length)]!;
       if (s.core) crashSentinel(s);
       else startSentinel(s);
-    } else if (r < 0.85) {
-      // Partition: every process gets side 0 or 1.
+    } else if (r < 0.8) {
+      // Partition: every process gets side 0 or 1. Established connections stay "open" but traffic is dropped
+      // (a real partition does not reset TCP).
       for (const s of sentinels) s.part = rng.int(2);
       for (const n of nodes) n.part = rng.int(2);
-      for (const l of [...links.values()]) {
-        // established connections stay "open" but traffic is dropped (a real partition does not reset TCP)
-        void l;
+      resetConvergence();
+    } else if (r < 0.88 && clockJumps) {
+      const s = sentinels[rng.int(sentinels.length)]!;
+      if (rng.chance(0.5)) {
+        // The clock of one sentinel jumps: forwards past TILT-TRIGGER, or backwards (NTP step).
+        s.clockOffsetMs += rng.chance(0.6) ? 2100 + rng.int(6000) : -(50 + rng.int(3000));
+        if (o.verbose) console.log(`${sched.now} S${s.idx} clock offset now ${s.clockOffsetMs} ms`);
+      } else {
+        // The process stalls (SIGSTOP, VM pause, swap) for longer than TILT-TRIGGER.
+        s.frozenUntil = sched.now + 2100 + rng.int(5000);
+        if (o.verbose) console.log(`${sched.now} S${s.idx} stalled until ${s.frozenUntil}`);
       }
     } else {
       for (const s of sentinels) s.part = 0;
       for (const n of nodes) n.part = 0;
+      resetConvergence();
     }
+    markBroken();
   }
 
   // ---- heal: everything up and connected, then let the group converge
+  markBroken();
   for (const s of sentinels) s.part = 0;
   for (const n of nodes) n.part = 0;
   for (const n of nodes) if (!n.alive) restartNode(n);
   for (const s of sentinels) if (!s.core) startSentinel(s);
+  resetConvergence();
+  markBroken();
   // Stalled connections from the partition period are reset now (as TCP keepalive/forced close would).
-  for (const l of [...links.values()]) dropLink(l);
-  sched.runUntil(chaosMs + healMs);
+  for (const l of [...links]) dropLink(l);
+  // Run until the group has been settled for SETTLED_MS (all agree, the agreed address is the only master, no
+  // failover in progress, nobody in TILT), or the heal time is up; most seeds settle within seconds.
+  const currentAddrs = (): string[] =>
+    sentinels.map((s) => {
+      const m = s.core!.masters.get('mymaster')!;
+      const a = s.core!.currentMasterAddr(m);
+      return `${a.host}:${a.port}`;
+    });
+  const settled = (): boolean => {
+    const addrs = currentAddrs();
+    if (addrs.some((a) => a !== addrs[0])) return false;
+    const masters = nodes.filter((n) => n.alive && n.role === 'master');
+    if (masters.length !== 1 || `${HOST}:${masters[0]!.port}` !== addrs[0]) return false;
+    return sentinels.every((s) => !s.core!.tilt && !s.core!.masters.get('mymaster')!.failoverInProgress);
+  };
+  let settledSince: number | null = null;
+  while (sched.now < chaosMs + healMs) {
+    sched.runUntil(Math.min(sched.now + 500, chaosMs + healMs));
+    if (!settled()) settledSince = null;
+    else if (settledSince === null) settledSince = sched.now;
+    else if (sched.now - settledSince >= SETTLED_MS) break;
+  }
 
-  const addrs = sentinels.map((s) => {
-    const m = s.core!.masters.get('mymaster')!;
-    const a = s.core!.currentMasterAddr(m);
-    return `${a.host}:${a.port}`;
-  });
+  const addrs = currentAddrs();
   const finalMaster = addrs[0] ?? '';
-  if (new Set(addrs).size !== 1) violations.push(`sentinels disagree after healing: ${addrs.join(' ')}`);
+  if (new Set(addrs).size !== 1) violate(`I4 sentinels disagree after healing: ${addrs.join(' ')}`);
   const masters = nodes.filter((n) => n.alive && n.role === 'master').map((n) => `${HOST}:${n.port}`);
   if (masters.length !== 1 || masters[0] !== finalMaster) {
-    violations.push(`not converged: masters ${masters.join(',') || 'none'} vs sentinels ${finalMaster}`);
+    violate(`I4 not converged: masters ${masters.join(',') || 'none'} vs sentinels ${finalMaster}`);
   }
-  return { seed: o.seed, violations, failovers, finalMaster, events: eventCount };
+  return { seed: o.seed, violations, failovers, promotions, tilts, finalMaster, events: eventCount, maxDisagreeMs, simulatedMs: sched.now };
 }
 
 function rid(rng: Rng): string {
