@@ -129,7 +129,11 @@ async function oneRun(impl: SentinelImpl): Promise<RunResult> {
     const killAt = Date.now();
     if (FAULT === 'stop') master.pause();
     else await master.kill('SIGKILL');
-    await h.waitFor(() => acks.some((a) => a.at > killAt + 50), { name: 'writes resume', timeoutMs: 60000, intervalMs: 20 });
+    await h.waitFor(() => acks.some((a) => a.at > killAt + 50), {
+      name: 'writes resume',
+      timeoutMs: 60000,
+      intervalMs: 20,
+    });
     await new Promise((r) => setTimeout(r, 200));
     stop = true;
     await writer;
@@ -169,7 +173,9 @@ for (let i = 0; i < RUNS; i++) {
   for (const impl of ['redis', 'vigil'] as const) {
     const r = await oneRun(impl);
     results.push(r);
-    console.log(`run ${i + 1} ${impl.padEnd(5)} gap=${r.gapMs} ms switch=${r.switchMs} ms lostAcked=${r.lostAcked} acked=${r.acked}`);
+    console.log(
+      `run ${i + 1} ${impl.padEnd(5)} gap=${r.gapMs} ms switch=${r.switchMs} ms lostAcked=${r.lostAcked} acked=${r.acked}`,
+    );
   }
 }
 const summary: Record<string, { gapMs: number; switchMs: number; lostAcked: number }> = {};
@@ -184,11 +190,17 @@ for (const impl of ['redis', 'vigil'] as const) {
 const ratio = (summary.vigil?.gapMs ?? 0) / (summary.redis?.gapMs ?? 1);
 console.log(`\nmedians (fault ${FAULT}, down-after ${DOWN_AFTER} ms, ${RUNS} runs each):`);
 for (const [impl, s] of Object.entries(summary)) {
-  console.log(`  ${impl.padEnd(5)} gap ${s.gapMs} ms, +switch-master ${s.switchMs} ms, acked writes lost ${s.lostAcked}`);
+  console.log(
+    `  ${impl.padEnd(5)} gap ${s.gapMs} ms, +switch-master ${s.switchMs} ms, acked writes lost ${s.lostAcked}`,
+  );
 }
 console.log(`  vigil/redis write-gap ratio: ${ratio.toFixed(2)}`);
 writeFileSync(
   values.out,
-  JSON.stringify({ fault: FAULT, downAfterMs: DOWN_AFTER, intervalMs: INTERVAL, runs: RUNS, results, summary, ratio }, null, 2) + '\n',
+  JSON.stringify(
+    { fault: FAULT, downAfterMs: DOWN_AFTER, intervalMs: INTERVAL, runs: RUNS, results, summary, ratio },
+    null,
+    2,
+  ) + '\n',
 );
 process.exit(0);

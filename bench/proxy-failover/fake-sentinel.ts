@@ -89,7 +89,14 @@ export class FakeSentinel {
         else if (name === 'SENTINEL' && (sub === 'REPLICAS' || sub === 'SLAVES')) {
           out = R.array(
             this.state.replicas.map((r) =>
-              R.array([R.bulk('name'), R.bulk(`${r.host}:${r.port}`), R.bulk('ip'), R.bulk(r.host), R.bulk('port'), R.bulk(String(r.port))]),
+              R.array([
+                R.bulk('name'),
+                R.bulk(`${r.host}:${r.port}`),
+                R.bulk('ip'),
+                R.bulk(r.host),
+                R.bulk('port'),
+                R.bulk(String(r.port)),
+              ]),
             ),
           );
         } else if (name === 'SENTINEL' && sub === 'GET-MASTER-ADDR-BY-NAME') {

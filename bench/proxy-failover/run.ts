@@ -7,7 +7,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Harness, RespClient, freePort, requireBinary, REPO_ROOT, type OwnedProcess } from '../../test/harness/index.js';
+import {
+  Harness,
+  RespClient,
+  freePort,
+  requireBinary,
+  REPO_ROOT,
+  type OwnedProcess,
+} from '../../test/harness/index.js';
 import { startFleet, waitReplicasSynced, call, type Fleet } from './fleet.js';
 import { IncrWriter, type WriterReport } from './writer.js';
 
@@ -35,7 +42,12 @@ async function pingable(port: number): Promise<boolean> {
   }
 }
 
-async function haproxy(h: Harness, f: Fleet, inter: string, fallRise: string): Promise<{ port: number; proc: OwnedProcess }> {
+async function haproxy(
+  h: Harness,
+  f: Fleet,
+  inter: string,
+  fallRise: string,
+): Promise<{ port: number; proc: OwnedProcess }> {
   const port = await freePort();
   const dir = h.tempDir('vigil-bench-hap-');
   const cfg = join(dir, 'haproxy.cfg');
@@ -69,7 +81,10 @@ async function haproxy(h: Harness, f: Fleet, inter: string, fallRise: string): P
       '',
     ].join('\n'),
   );
-  const proc = await h.spawn(requireBinary('haproxy'), ['-db', '-f', cfg], { name: `haproxy-${inter}`, readyWhen: () => pingable(port) });
+  const proc = await h.spawn(requireBinary('haproxy'), ['-db', '-f', cfg], {
+    name: `haproxy-${inter}`,
+    readyWhen: () => pingable(port),
+  });
   return { port, proc };
 }
 
@@ -114,15 +129,38 @@ async function oneRound(scenario: 'manual' | 'kill', round: number): Promise<Rou
     const vPort = await freePort();
     const vigil = await h.spawn(
       process.execPath,
-      ['--import', 'tsx', join(REPO_ROOT, 'src/cli/proxy.ts'), '--sentinels', f.sentinelList, '--master-name', f.masterName,
-        '--listen', `127.0.0.1:${vPort}`, '--log-format', 'json'],
+      [
+        '--import',
+        'tsx',
+        join(REPO_ROOT, 'src/cli/proxy.ts'),
+        '--sentinels',
+        f.sentinelList,
+        '--master-name',
+        f.masterName,
+        '--listen',
+        `127.0.0.1:${vPort}`,
+        '--log-format',
+        'json',
+      ],
       { name: 'vigil-proxy', cwd: REPO_ROOT, readyWhen: () => pingable(vPort) },
     );
     const mPort = await freePort();
     const vigilMux = await h.spawn(
       process.execPath,
-      ['--import', 'tsx', join(REPO_ROOT, 'src/cli/proxy.ts'), '--sentinels', f.sentinelList, '--master-name', f.masterName,
-        '--listen', `127.0.0.1:${mPort}`, '--log-format', 'json', '--mux'],
+      [
+        '--import',
+        'tsx',
+        join(REPO_ROOT, 'src/cli/proxy.ts'),
+        '--sentinels',
+        f.sentinelList,
+        '--master-name',
+        f.masterName,
+        '--listen',
+        `127.0.0.1:${mPort}`,
+        '--log-format',
+        'json',
+        '--mux',
+      ],
       { name: 'vigil-proxy-mux', cwd: REPO_ROOT, readyWhen: () => pingable(mPort) },
     );
     const hap1 = await haproxy(h, f, '1s', 'fall 2 rise 2');
@@ -189,15 +227,21 @@ async function oneRound(scenario: 'manual' | 'kill', round: number): Promise<Rou
 
 async function main(): Promise<void> {
   const all: RoundResult[] = [];
-  const loadStart = loadavg().map((x) => x.toFixed(1)).join(' ');
-  process.stderr.write(`proxy-failover: sentinels=${impl}, down-after=${downAfterMs} ms, window=${windowMs} ms, rounds=${rounds}\n`);
+  const loadStart = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+  process.stderr.write(
+    `proxy-failover: sentinels=${impl}, down-after=${downAfterMs} ms, window=${windowMs} ms, rounds=${rounds}\n`,
+  );
   for (const sc of scenarios) {
     for (let r = 1; r <= rounds; r++) {
       const res = await oneRound(sc, r);
       for (const x of res) {
         process.stderr.write(
           `  ${sc} r${r} ${x.proxy.padEnd(20)} acks=${x.acks} final=${x.final} lost=${x.lost} gap=${x.longestGapMs}ms fork=${x.nonMonotonic} errors=${x.errors}` +
-            (x.switchAfterMs !== undefined ? ` hold@${x.holdAfterMs ?? '-'}ms slaveof-no-one@${x.promoteAfterMs ?? '-'}ms switch@${x.switchAfterMs}ms` : '') +
+            (x.switchAfterMs !== undefined
+              ? ` hold@${x.holdAfterMs ?? '-'}ms slaveof-no-one@${x.promoteAfterMs ?? '-'}ms switch@${x.switchAfterMs}ms`
+              : '') +
             '\n',
         );
       }
@@ -205,7 +249,9 @@ async function main(): Promise<void> {
     }
   }
   const lines = [
-    `load average at start ${loadStart}, at end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+    `load average at start ${loadStart}, at end ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
     `sentinels=${impl}; 1 master + 2 replicas + 3 sentinels (quorum 2, down-after ${downAfterMs} ms); writer: sequential INCR, 2 ms gap, 1 s op timeout`,
     '| scenario | proxy | acked writes lost (per round) | longest ack gap ms (per round) | errors (per round) | vigil: hold / SLAVEOF NO ONE seen / switch, ms after action |',
     '|---|---|---|---|---|---|',

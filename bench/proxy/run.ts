@@ -8,7 +8,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Harness, RespClient, freePort, requireBinary, REPO_ROOT, type OwnedProcess } from '../../test/harness/index.js';
+import {
+  Harness,
+  RespClient,
+  freePort,
+  requireBinary,
+  REPO_ROOT,
+  type OwnedProcess,
+} from '../../test/harness/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +38,11 @@ interface TestDef {
 }
 const TESTS: TestDef[] = [
   { id: 'a', label: '-t set,get -n 200000 -c 50', args: ['-t', 'set,get', '-n', String(200000 / scale), '-c', '50'] },
-  { id: 'b', label: '-t set,get -n 1000000 -c 50 -P 16', args: ['-t', 'set,get', '-n', String(1000000 / scale), '-c', '50', '-P', '16'] },
+  {
+    id: 'b',
+    label: '-t set,get -n 1000000 -c 50 -P 16',
+    args: ['-t', 'set,get', '-n', String(1000000 / scale), '-c', '50', '-P', '16'],
+  },
   { id: 'c', label: '-t ping -c 1 -n 50000', args: ['-t', 'ping', '-c', '1', '-n', String(50000 / scale)] },
 ].filter((t) => !values.only || values.only.split(',').includes(t.id));
 
@@ -94,7 +105,9 @@ async function main(): Promise<void> {
   requireBinary('redis-benchmark');
   const haproxyBin = requireBinary('haproxy');
   const h = new Harness();
-  const loadStart = loadavg().map((x) => x.toFixed(1)).join(' ');
+  const loadStart = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
   try {
     const redis = await h.redis();
     const sentinel = await h.sentinel({
@@ -132,8 +145,19 @@ async function main(): Promise<void> {
       const port = await freePort();
       const proc = await h.spawn(
         process.execPath,
-        ['--import', 'tsx', join(REPO_ROOT, 'src/cli/proxy.ts'), '--sentinels', `${sentinel.host}:${sentinel.port}`,
-          '--master-name', 'bench', '--listen', `127.0.0.1:${port}`, ...flags, ...extra],
+        [
+          '--import',
+          'tsx',
+          join(REPO_ROOT, 'src/cli/proxy.ts'),
+          '--sentinels',
+          `${sentinel.host}:${sentinel.port}`,
+          '--master-name',
+          'bench',
+          '--listen',
+          `127.0.0.1:${port}`,
+          ...flags,
+          ...extra,
+        ],
         { name, cwd: REPO_ROOT, readyWhen: () => pingable(port) },
       );
       return { port, proc };
@@ -149,7 +173,9 @@ async function main(): Promise<void> {
     // results[test][target][metric name] = Row per round
     const results = new Map<string, Map<string, Map<string, Row[]>>>();
     const cpu = new Map<string, number[]>(); // `${test}:${target}` -> cpu-s per 100k requests
-    process.stderr.write(`bench: ${targets.map((t) => `${t.name} :${t.port}`).join(', ')}; rounds=${rounds}${quick ? ' (quick)' : ''}\n`);
+    process.stderr.write(
+      `bench: ${targets.map((t) => `${t.name} :${t.port}`).join(', ')}; rounds=${rounds}${quick ? ' (quick)' : ''}\n`,
+    );
     for (const t of TESTS) {
       // one warm-up per target
       const nAt = t.args.indexOf('-n') + 1;
@@ -184,11 +210,26 @@ async function main(): Promise<void> {
     }
     // Report
     const lines: string[] = [];
-    lines.push(`load average at start ${loadStart}, at end ${loadavg().map((x) => x.toFixed(1)).join(' ')} (2 cores, shared machine)`);
-    lines.push(`rounds=${rounds}${quick ? ' (quick: n/10)' : ''}; medians; ratio = median over rounds of (target rps / HAProxy rps in the same round)`);
-    lines.push('| test | metric | target | rps | p50 ms | p99 ms | ratio vs HAProxy | ratio vs direct | proxy CPU-s /100k req |');
+    lines.push(
+      `load average at start ${loadStart}, at end ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')} (2 cores, shared machine)`,
+    );
+    lines.push(
+      `rounds=${rounds}${quick ? ' (quick: n/10)' : ''}; medians; ratio = median over rounds of (target rps / HAProxy rps in the same round)`,
+    );
+    lines.push(
+      '| test | metric | target | rps | p50 ms | p99 ms | ratio vs HAProxy | ratio vs direct | proxy CPU-s /100k req |',
+    );
     lines.push('|---|---|---|---|---|---|---|---|---|');
-    const summary: Array<{ target: string; test: string; metric: string; ratio: number; p99vigil: number; p99hap: number }> = [];
+    const summary: Array<{
+      target: string;
+      test: string;
+      metric: string;
+      ratio: number;
+      p99vigil: number;
+      p99hap: number;
+    }> = [];
     for (const t of TESTS) {
       const byTarget = results.get(t.id)!;
       const metrics = [...(byTarget.get('direct')?.keys() ?? [])];
@@ -223,7 +264,23 @@ async function main(): Promise<void> {
       );
     }
     process.stdout.write(lines.join('\n') + '\n');
-    if (values.json) writeFileSync(values.json, JSON.stringify({ results: Object.fromEntries([...results].map(([k, v]) => [k, Object.fromEntries([...v].map(([k2, v2]) => [k2, Object.fromEntries(v2)]))])), cpu: Object.fromEntries(cpu) }, null, 1));
+    if (values.json)
+      writeFileSync(
+        values.json,
+        JSON.stringify(
+          {
+            results: Object.fromEntries(
+              [...results].map(([k, v]) => [
+                k,
+                Object.fromEntries([...v].map(([k2, v2]) => [k2, Object.fromEntries(v2)])),
+              ]),
+            ),
+            cpu: Object.fromEntries(cpu),
+          },
+          null,
+          1,
+        ),
+      );
   } finally {
     await h.cleanup();
   }

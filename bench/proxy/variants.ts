@@ -114,57 +114,64 @@ function startMux(upstreamPort: number): Promise<number> {
       }
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
 }
 
 function startVariant(mode: Mode, upstreamPort: number): Promise<number> {
   if (mode === 'mux') return startMux(upstreamPort);
   const noDelay = mode !== 'nodelay-off';
   const hwm = mode === 'hwm' ? 256 * 1024 : undefined;
-  const server = createServer({ noDelay, pauseOnConnect: true, ...(hwm ? { highWaterMark: hwm } : {}) }, (client: Socket) => {
-    const up =
-      mode === 'onread'
-        ? connect({
-            host: '127.0.0.1',
-            port: upstreamPort,
-            noDelay,
-            // Upstream reads land in one reusable buffer and skip the Readable machinery; copy before write().
-            onread: {
-              buffer: Buffer.allocUnsafe(64 * 1024),
-              callback: (n: number, buf: Uint8Array): boolean => {
-                client.write(Buffer.from(buf.subarray(0, n)));
-                return true;
+  const server = createServer(
+    { noDelay, pauseOnConnect: true, ...(hwm ? { highWaterMark: hwm } : {}) },
+    (client: Socket) => {
+      const up =
+        mode === 'onread'
+          ? connect({
+              host: '127.0.0.1',
+              port: upstreamPort,
+              noDelay,
+              // Upstream reads land in one reusable buffer and skip the Readable machinery; copy before write().
+              onread: {
+                buffer: Buffer.allocUnsafe(64 * 1024),
+                callback: (n: number, buf: Uint8Array): boolean => {
+                  client.write(Buffer.from(buf.subarray(0, n)));
+                  return true;
+                },
               },
-            },
-          })
-        : connect({ host: '127.0.0.1', port: upstreamPort, noDelay, ...(hwm ? { highWaterMark: hwm } : {}) });
-    client.on('error', () => up.destroy());
-    up.on('error', () => client.destroy());
-    client.on('close', () => up.destroy());
-    up.on('close', () => client.destroy());
-    up.once('connect', () => {
-      if (mode === 'pipe') {
-        client.pipe(up);
-        up.pipe(client);
-      } else if (mode === 'onread') {
-        client.on('data', (c: Buffer) => {
-          if (!up.write(c)) client.pause();
-        });
-        up.on('drain', () => client.resume());
-      } else {
-        client.on('data', (c: Buffer) => {
-          if (!up.write(c)) client.pause();
-        });
-        up.on('drain', () => client.resume());
-        up.on('data', (c: Buffer) => {
-          if (!client.write(c)) up.pause();
-        });
-        client.on('drain', () => up.resume());
-      }
-      client.resume();
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+            })
+          : connect({ host: '127.0.0.1', port: upstreamPort, noDelay, ...(hwm ? { highWaterMark: hwm } : {}) });
+      client.on('error', () => up.destroy());
+      up.on('error', () => client.destroy());
+      client.on('close', () => up.destroy());
+      up.on('close', () => client.destroy());
+      up.once('connect', () => {
+        if (mode === 'pipe') {
+          client.pipe(up);
+          up.pipe(client);
+        } else if (mode === 'onread') {
+          client.on('data', (c: Buffer) => {
+            if (!up.write(c)) client.pause();
+          });
+          up.on('drain', () => client.resume());
+        } else {
+          client.on('data', (c: Buffer) => {
+            if (!up.write(c)) client.pause();
+          });
+          up.on('drain', () => client.resume());
+          up.on('data', (c: Buffer) => {
+            if (!client.write(c)) up.pause();
+          });
+          client.on('drain', () => up.resume());
+        }
+        client.resume();
+      });
+    },
+  );
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
 }
 
 function bench(port: number, args: string[]): Promise<string> {
@@ -192,7 +199,13 @@ async function main(): Promise<void> {
   const h = new Harness();
   try {
     const redis = await h.redis();
-    const modes: Mode[] = (process.env.MODES?.split(',') as Mode[] | undefined) ?? ['manual', 'pipe', 'nodelay-off', 'hwm', 'onread'];
+    const modes: Mode[] = (process.env.MODES?.split(',') as Mode[] | undefined) ?? [
+      'manual',
+      'pipe',
+      'nodelay-off',
+      'hwm',
+      'onread',
+    ];
     const ports = new Map<Mode, number>();
     for (const m of modes) ports.set(m, await startVariant(m, redis.port));
     const loads = [

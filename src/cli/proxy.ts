@@ -4,7 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { startProxy, ProxyConfigError, type ProxyOptions, type ProxyMasterOptions, type ProxyHandle } from '../proxy/index.js';
+import {
+  startProxy,
+  ProxyConfigError,
+  type ProxyOptions,
+  type ProxyMasterOptions,
+  type ProxyHandle,
+} from '../proxy/index.js';
 
 export const PROXY_USAGE = `usage: vigil proxy --sentinels host:port[,host:port...] --master-name NAME --listen host:port
                    [--sentinel-username U] [--sentinel-password P] [--config file.json]
@@ -76,14 +82,19 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
     try {
       text = readFileSync(values.config, 'utf8');
     } catch (err) {
-      throw new ProxyConfigError(`cannot read config ${values.config}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ProxyConfigError(
+        `cannot read config ${values.config}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     try {
       file = JSON.parse(text) as FileConfig;
     } catch (err) {
-      throw new ProxyConfigError(`config ${values.config} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ProxyConfigError(
+        `config ${values.config} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
-    if (typeof file !== 'object' || file === null) throw new ProxyConfigError(`config ${values.config} must be a JSON object`);
+    if (typeof file !== 'object' || file === null)
+      throw new ProxyConfigError(`config ${values.config} must be a JSON object`);
   }
   const masters: ProxyMasterOptions[] = (file.masters ?? []).map((m) => {
     if (typeof m?.name !== 'string' || typeof m.listen !== 'string') {
@@ -104,7 +115,8 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
     if (quorum !== undefined) m.quorum = quorum;
     masters.unshift(m);
   }
-  if (masters.length === 0) throw new ProxyConfigError('nothing to proxy: give --master-name and --listen, or --config');
+  if (masters.length === 0)
+    throw new ProxyConfigError('nothing to proxy: give --master-name and --listen, or --config');
   const opts: ProxyOptions & { debug: boolean } = { masters, debug: values.debug ?? false };
   const sentinels = values.sentinels ?? sentinelText(file.sentinels);
   if (sentinels !== undefined) opts.sentinels = sentinels;
@@ -123,7 +135,8 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
   set('fastPath', values['no-fast-path'] ? false : file.fastPath);
   set('mux', values.mux ? true : file.mux);
   const fmt = values['log-format'] ?? file.logFormat;
-  if (fmt !== undefined && fmt !== 'json' && fmt !== 'text') throw new ProxyConfigError(`--log-format must be json or text`);
+  if (fmt !== undefined && fmt !== 'json' && fmt !== 'text')
+    throw new ProxyConfigError(`--log-format must be json or text`);
   set('logFormat', fmt);
   return opts;
 }

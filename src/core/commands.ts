@@ -68,7 +68,7 @@ const HELP_LINES = [
   'INFO-CACHE <master-name>',
   '    Return last cached INFO output from masters and all its replicas.',
   'IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>',
-  '    Check if the master specified by ip:port is down from current Sentinel\'s',
+  "    Check if the master specified by ip:port is down from current Sentinel's",
   '    point of view.',
   'MASTER <master-name>',
   '    Show the state and info of the specified master.',
@@ -81,7 +81,7 @@ const HELP_LINES = [
   'PENDING-SCRIPTS',
   '    Get pending scripts information.',
   'REMOVE <master-name>',
-  '    Remove master from Sentinel\'s monitor list.',
+  "    Remove master from Sentinel's monitor list.",
   'REPLICAS <master-name>',
   '    Show a list of replicas for this master and their state.',
   'RESET <pattern>',
@@ -206,7 +206,10 @@ export function sentinelCommand(core: SentinelCore, args: string[], ctx: Command
       if (reqEpoch === null) return err(ERR_NOT_INTEGER);
       const runid = a(4);
       // The asker names the master as it announces it: the configured name or the IP it resolved to.
-      const ri = [...core.masters.values()].find((m) => (m.host === a(1) || core.announceAddr(m.host) === a(1)) && m.port === port) ?? null;
+      const ri =
+        [...core.masters.values()].find(
+          (m) => (m.host === a(1) || core.announceAddr(m.host) === a(1)) && m.port === port,
+        ) ?? null;
       const isDown = !core.tilt && ri !== null && ri.sdown ? 1 : 0;
       let leader: string | null = null;
       let leaderEpoch = 0;
@@ -255,8 +258,10 @@ export function sentinelCommand(core: SentinelCore, args: string[], ctx: Command
       for (const s of m.sentinels.values()) if (!s.sdown && !s.odown) usable++;
       const voters = m.sentinels.size + 1;
       const problems: string[] = [];
-      if (usable < m.quorum) problems.push('Not enough available Sentinels to reach the specified quorum for this master');
-      if (usable < Math.floor(voters / 2) + 1) problems.push('Not enough available Sentinels to reach the majority and authorize a failover');
+      if (usable < m.quorum)
+        problems.push('Not enough available Sentinels to reach the specified quorum for this master');
+      if (usable < Math.floor(voters / 2) + 1)
+        problems.push('Not enough available Sentinels to reach the majority and authorize a failover');
       if (problems.length > 0) return err(`NOQUORUM ${usable} usable Sentinels. ${problems.join('. ')}`);
       return { t: 'simple', v: `OK ${usable} usable Sentinels. Quorum and failover authorization can be reached` };
     }
@@ -288,10 +293,16 @@ export function sentinelCommand(core: SentinelCore, args: string[], ctx: Command
         const lf = f.toLowerCase();
         if (lf === 'crash-after-election') {
           core.simFailure.crashAfterElection = true;
-          core.log('warning', 'Failure simulation: this Sentinel will crash after being successfully elected as failover leader');
+          core.log(
+            'warning',
+            'Failure simulation: this Sentinel will crash after being successfully elected as failover leader',
+          );
         } else if (lf === 'crash-after-promotion') {
           core.simFailure.crashAfterPromotion = true;
-          core.log('warning', 'Failure simulation: this Sentinel will crash after promoting the selected replica to master');
+          core.log(
+            'warning',
+            'Failure simulation: this Sentinel will crash after promoting the selected replica to master',
+          );
         } else if (lf === 'help') {
           return arr([bulk('crash-after-election'), bulk('crash-after-promotion')]);
         } else {
@@ -363,7 +374,8 @@ function setCommand(core: SentinelCore, args: string[]): Out {
     const option = args[j] ?? '';
     const lo = option.toLowerCase();
     const oldJ = j;
-    const badArg = (idx: number): Out => finish(err(`ERR Invalid argument '${args[idx] ?? ''}' for SENTINEL SET '${option}'`));
+    const badArg = (idx: number): Out =>
+      finish(err(`ERR Invalid argument '${args[idx] ?? ''}' for SENTINEL SET '${option}'`));
     if (lo === 'down-after-milliseconds' && moreargs > 0) {
       const v = parseLong(args[++j] ?? '');
       if (v === null || v <= 0) return badArg(j);
@@ -438,7 +450,14 @@ function setCommand(core: SentinelCore, args: string[]): Out {
   return finish(ok);
 }
 
-const CONFIG_PARAMS = ['resolve-hostnames', 'announce-hostnames', 'announce-ip', 'announce-port', 'sentinel-user', 'sentinel-pass'];
+const CONFIG_PARAMS = [
+  'resolve-hostnames',
+  'announce-hostnames',
+  'announce-ip',
+  'announce-port',
+  'sentinel-user',
+  'sentinel-pass',
+];
 
 function configCommand(core: SentinelCore, args: string[]): Out {
   const sub = (args[1] ?? '').toLowerCase();
@@ -474,7 +493,8 @@ function configCommand(core: SentinelCore, args: string[]): Out {
     const param = (args[2] ?? '').toLowerCase();
     const value = args[3] ?? '';
     const badValue = (): Out => err(`ERR Invalid value '${value}' to SENTINEL CONFIG SET '${args[2] ?? ''}'`);
-    const yesno = (): boolean | null => (value.toLowerCase() === 'yes' ? true : value.toLowerCase() === 'no' ? false : null);
+    const yesno = (): boolean | null =>
+      value.toLowerCase() === 'yes' ? true : value.toLowerCase() === 'no' ? false : null;
     switch (param) {
       case 'resolve-hostnames': {
         const v = yesno();

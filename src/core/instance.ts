@@ -6,13 +6,7 @@ import type { ReplyTag } from './types.js';
 export type InstanceKind = 'master' | 'replica' | 'sentinel';
 
 export type FailoverState =
-  | 'none'
-  | 'wait_start'
-  | 'select_slave'
-  | 'send_slaveof_noone'
-  | 'wait_promotion'
-  | 'reconf_slaves'
-  | 'update_config';
+  'none' | 'wait_start' | 'select_slave' | 'send_slaveof_noone' | 'wait_promotion' | 'reconf_slaves' | 'update_config';
 
 export const failoverStateOrder: Record<FailoverState, number> = {
   none: 0,

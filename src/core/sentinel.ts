@@ -14,12 +14,7 @@ import { parseInfo } from './info.js';
 import { Instance, InstanceLink, failoverStateOrder, replicaName } from './instance.js';
 import type { FailoverState, InflightCommand } from './instance.js';
 import { ctime } from './timefmt.js';
-import {
-  HELLO_CHANNEL,
-  MAX_DESYNC_MS,
-  MAX_PENDING_COMMANDS,
-  defaultTimings,
-} from './types.js';
+import { HELLO_CHANNEL, MAX_DESYNC_MS, MAX_PENDING_COMMANDS, defaultTimings } from './types.js';
 import type { Clock, Effect, LinkKind, LogLevel, ReplyTag, Rng, Timings } from './types.js';
 
 export interface CoreOptions {
@@ -537,7 +532,16 @@ export class SentinelCore {
     const port = this.announcePort !== 0 ? this.announcePort : this.port;
     const m = ri.owner;
     const addr = this.currentMasterAddr(m);
-    const payload = [ip, port, this.myid, this.currentEpoch, m.name, this.announceAddr(addr.host), addr.port, m.configEpoch].join(',');
+    const payload = [
+      ip,
+      port,
+      this.myid,
+      this.currentEpoch,
+      m.name,
+      this.announceAddr(addr.host),
+      addr.port,
+      m.configEpoch,
+    ].join(',');
     return this.send(ri, [this.cmdName(ri, 'PUBLISH'), HELLO_CHANNEL, payload], 'publish');
   }
 
@@ -582,7 +586,10 @@ export class SentinelCore {
     }
     const role = info.role;
     if (role === 'slave') {
-      if (info.masterHost !== null && (ri.slaveMasterHost === null || info.masterHost.toLowerCase() !== ri.slaveMasterHost.toLowerCase())) {
+      if (
+        info.masterHost !== null &&
+        (ri.slaveMasterHost === null || info.masterHost.toLowerCase() !== ri.slaveMasterHost.toLowerCase())
+      ) {
         ri.slaveMasterHost = info.masterHost;
         ri.slaveConfChangeAt = now;
       }
@@ -602,7 +609,12 @@ export class SentinelCore {
       ri.roleReported = role;
       if (role === 'slave') ri.slaveConfChangeAt = now;
       const configured = ri.kind === 'master' ? 'master' : ri.kind === 'replica' ? 'slave' : null;
-      this.event('verbose', configured === role ? '+role-change' : '-role-change', ri, `${this.details(ri)} new reported role is ${role}`);
+      this.event(
+        'verbose',
+        configured === role ? '+role-change' : '-role-change',
+        ri,
+        `${this.details(ri)} new reported role is ${role}`,
+      );
     }
     if (this.tilt || ri.kind !== 'replica' || role === null) return;
     const m = ri.owner;
@@ -618,30 +630,45 @@ export class SentinelCore {
           this.effects.push({ t: 'exit', code: 99 });
         }
         this.event('warning', '+failover-state-reconf-slaves', m, this.details(m));
-        this.callClientReconfScript(m, 'leader', 'start', { host: m.host, port: m.port }, { host: ri.host, port: ri.port });
+        this.callClientReconfScript(
+          m,
+          'leader',
+          'start',
+          { host: m.host, port: m.port },
+          { host: ri.host, port: ri.port },
+        );
         this.forceHelloUpdate(m);
         this.urgent = true;
       } else {
         const waitMs = this.timings.publishPeriodMs * 4;
         if (!ri.promoted && this.masterLooksSane(m) && this.noDownFor(ri, waitMs) && now - ri.roleReportedAt > waitMs) {
-          if (this.sendSlaveOf(ri, { host: m.host, port: m.port })) this.event('notice', '+convert-to-slave', ri, this.details(ri));
+          if (this.sendSlaveOf(ri, { host: m.host, port: m.port }))
+            this.event('notice', '+convert-to-slave', ri, this.details(ri));
         }
       }
     }
 
     if (
       role === 'slave' &&
-      (ri.slaveMasterPort !== m.port || ri.slaveMasterHost === null || ri.slaveMasterHost.toLowerCase() !== m.host.toLowerCase())
+      (ri.slaveMasterPort !== m.port ||
+        ri.slaveMasterHost === null ||
+        ri.slaveMasterHost.toLowerCase() !== m.host.toLowerCase())
     ) {
       const waitMs = m.failoverTimeoutMs;
       if (this.masterLooksSane(m) && this.noDownFor(ri, waitMs) && now - ri.slaveConfChangeAt > waitMs) {
-        if (this.sendSlaveOf(ri, { host: m.host, port: m.port })) this.event('notice', '+fix-slave-config', ri, this.details(ri));
+        if (this.sendSlaveOf(ri, { host: m.host, port: m.port }))
+          this.event('notice', '+fix-slave-config', ri, this.details(ri));
       }
     }
 
     if (role === 'slave' && (ri.reconfSent || ri.reconfInprog) && m.promotedReplica) {
       const p = m.promotedReplica;
-      if (ri.reconfSent && ri.slaveMasterHost !== null && ri.slaveMasterHost.toLowerCase() === p.host.toLowerCase() && ri.slaveMasterPort === p.port) {
+      if (
+        ri.reconfSent &&
+        ri.slaveMasterHost !== null &&
+        ri.slaveMasterHost.toLowerCase() === p.host.toLowerCase() &&
+        ri.slaveMasterPort === p.port
+      ) {
         ri.reconfSent = false;
         ri.reconfInprog = true;
         this.event('notice', '+slave-reconf-inprog', ri, this.details(ri));
@@ -688,7 +715,14 @@ export class SentinelCore {
     const tok = hello.split(',');
     if (tok.length !== 8) return;
     const [ip, portS, runid, epochS, masterName, masterIp, masterPortS, cfgEpochS] = tok as [
-      string, string, string, string, string, string, string, string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
     ];
     const m = this.masters.get(masterName);
     if (!m) return;
@@ -727,7 +761,13 @@ export class SentinelCore {
             reconfigured++;
           }
         }
-        if (reconfigured > 0) this.event('notice', '+sentinel-address-update', si, `${this.details(si)} ${reconfigured} additional matching instances`);
+        if (reconfigured > 0)
+          this.event(
+            'notice',
+            '+sentinel-address-update',
+            si,
+            `${this.details(si)} ${reconfigured} additional matching instances`,
+          );
       }
       this.tryConnectionSharing(si);
       this.flush();
@@ -749,7 +789,12 @@ export class SentinelCore {
       const moved = masterPort !== cur.port || masterIp.toLowerCase() !== cur.host.toLowerCase();
       if (moved) {
         this.event('warning', '+config-update-from', si, this.details(si));
-        this.event('warning', '+switch-master', m, `${m.name} ${this.announceAddr(cur.host)} ${cur.port} ${masterIp} ${masterPort}`);
+        this.event(
+          'warning',
+          '+switch-master',
+          m,
+          `${m.name} ${this.announceAddr(cur.host)} ${cur.port} ${masterIp} ${masterPort}`,
+        );
       }
       if (moved || m.failoverInProgress) {
         this.resetMasterAndChangeAddress(m, masterIp, masterPort);
@@ -919,7 +964,8 @@ export class SentinelCore {
     const voters = m.sentinels.size + 1;
     const counters = new Map<string, number>();
     for (const s of m.sentinels.values()) {
-      if (s.leader !== null && s.leaderEpoch === this.currentEpoch) counters.set(s.leader, (counters.get(s.leader) ?? 0) + 1);
+      if (s.leader !== null && s.leaderEpoch === this.currentEpoch)
+        counters.set(s.leader, (counters.get(s.leader) ?? 0) + 1);
     }
     let winner: string | null = null;
     let maxVotes = 0;
@@ -1161,7 +1207,12 @@ export class SentinelCore {
 
   private switchToPromoted(m: Instance): void {
     const ref = m.promotedReplica ?? m;
-    this.event('warning', '+switch-master', m, `${m.name} ${this.announceAddr(m.host)} ${m.port} ${this.announceAddr(ref.host)} ${ref.port}`);
+    this.event(
+      'warning',
+      '+switch-master',
+      m,
+      `${m.name} ${this.announceAddr(m.host)} ${m.port} ${this.announceAddr(ref.host)} ${ref.port}`,
+    );
     this.resetMasterAndChangeAddress(m, ref.host, ref.port);
   }
 

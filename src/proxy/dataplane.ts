@@ -116,7 +116,9 @@ export class DataPlane {
   private mux: MuxUpstream | null = null;
 
   constructor(private readonly opts: DataPlaneOptions) {
-    this.server = createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (c) => this.onConnection(c));
+    this.server = createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (c) =>
+      this.onConnection(c),
+    );
     this.server.on('error', (err) => opts.onLog('warn', 'listener error', { error: err.message }));
   }
 
@@ -191,7 +193,8 @@ export class DataPlane {
       }
     }
     this.st.fenced += fenced;
-    if (fenced > 0) this.opts.onLog('info', 'closed sessions bound to the previous master', { count: fenced, to: addrKey(to) });
+    if (fenced > 0)
+      this.opts.onLog('info', 'closed sessions bound to the previous master', { count: fenced, to: addrKey(to) });
     if (this.gateOpen) for (const s of this.sessions) if (s.state === 'held') this.release(s);
   }
 
@@ -244,9 +247,13 @@ export class DataPlane {
     const route = this.route;
     if (!route) return null;
     if (!this.mux || this.mux.isClosed) {
-      this.mux = new MuxUpstream(route, () => this.gateOpen, (m) => {
-        if (this.mux === m) this.mux = null;
-      });
+      this.mux = new MuxUpstream(
+        route,
+        () => this.gateOpen,
+        (m) => {
+          if (this.mux === m) this.mux = null;
+        },
+      );
     }
     return this.mux;
   }

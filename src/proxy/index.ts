@@ -92,7 +92,8 @@ function toAddr(v: string | Addr, what: string): Addr {
 }
 
 function toSentinels(v: string | Addr[] | undefined, what: string): Addr[] {
-  if (v === undefined) throw new ProxyConfigError(`${what}: no sentinels given (use --sentinels host:port[,host:port...])`);
+  if (v === undefined)
+    throw new ProxyConfigError(`${what}: no sentinels given (use --sentinels host:port[,host:port...])`);
   if (typeof v !== 'string') return v;
   try {
     return parseSentinelList(v);
@@ -196,7 +197,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         u.control.stop();
         await u.plane.close();
       }
-      throw new ProxyConfigError(`cannot listen on ${addrKey(at)} for http: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ProxyConfigError(
+        `cannot listen on ${addrKey(at)} for http: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 
@@ -212,7 +215,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       const deadline = Date.now() + timeoutMs;
       while (!units.every((u) => u.control.router.isGateOpen())) {
         if (Date.now() > deadline) {
-          const s = stats().masters.map((m) => `${m.masterName}: ${m.router.gateReason}`).join('; ');
+          const s = stats()
+            .masters.map((m) => `${m.masterName}: ${m.router.gateReason}`)
+            .join('; ');
           throw new ProxyConfigError(`proxy not ready after ${timeoutMs} ms (${s})`);
         }
         await new Promise((r) => setTimeout(r, 20));

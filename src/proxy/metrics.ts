@@ -31,23 +31,108 @@ export function renderPrometheus(stats: ProxyStats, nowMs: number): string {
   };
   const per = (f: (m: MasterStats) => number): Array<[string, number]> =>
     stats.masters.map((m) => [`{master="${esc(m.masterName)}"}`, f(m)]);
-  metric('vigil_proxy_connections_accepted_total', 'counter', 'Client connections accepted.', per((m) => m.plane.accepted));
-  metric('vigil_proxy_connections_active', 'gauge', 'Client connections piped to a master.', per((m) => m.plane.active));
-  metric('vigil_proxy_connections_held', 'gauge', 'Client connections waiting for a confirmed master.', per((m) => m.plane.held));
-  metric('vigil_proxy_connections_frozen', 'gauge', 'Sessions whose client bytes are held during a failover.', per((m) => m.plane.frozen));
-  metric('vigil_proxy_connections_refused_total', 'counter', 'Clients closed with an error after the maximum hold.', per((m) => m.plane.refused));
-  metric('vigil_proxy_connections_fenced_total', 'counter', 'Sessions closed because their master was replaced.', per((m) => m.plane.fenced));
-  metric('vigil_proxy_upstream_connect_failures_total', 'counter', 'Failed connects to the routed master.', per((m) => m.plane.upstreamConnectFailures));
-  metric('vigil_proxy_connections_muxed', 'gauge', 'Clients on the shared upstream connection (--mux).', per((m) => m.plane.muxed));
-  metric('vigil_proxy_connections_pinned_total', 'counter', 'Clients moved from the shared upstream to their own connection.', per((m) => m.plane.pinned));
-  metric('vigil_proxy_bytes_from_clients_total', 'counter', 'Bytes read from clients and sent to masters.', per((m) => m.plane.bytesFromClients));
-  metric('vigil_proxy_bytes_to_clients_total', 'counter', 'Bytes read from masters and sent to clients.', per((m) => m.plane.bytesToClients));
-  metric('vigil_proxy_hold_released_total', 'counter', 'Held or frozen connections that resumed.', per((m) => m.plane.released));
-  metric('vigil_proxy_hold_seconds_total', 'counter', 'Total time resumed connections spent held or frozen.', per((m) => m.plane.holdTotalMs / 1000));
-  metric('vigil_proxy_hold_max_seconds', 'gauge', 'Longest hold of a resumed connection.', per((m) => m.plane.holdMaxMs / 1000));
-  metric('vigil_proxy_switches_total', 'counter', 'Master switches (initial route excluded).', per((m) => Math.max(0, m.router.switches - 1)));
-  metric('vigil_proxy_master_epoch', 'gauge', 'Config epoch of the routed master.', per((m) => m.router.route?.epoch ?? -1));
-  metric('vigil_proxy_gate_open', 'gauge', '1 when bytes flow to a confirmed master, 0 while holding.', per((m) => (m.router.gateOpen ? 1 : 0)));
+  metric(
+    'vigil_proxy_connections_accepted_total',
+    'counter',
+    'Client connections accepted.',
+    per((m) => m.plane.accepted),
+  );
+  metric(
+    'vigil_proxy_connections_active',
+    'gauge',
+    'Client connections piped to a master.',
+    per((m) => m.plane.active),
+  );
+  metric(
+    'vigil_proxy_connections_held',
+    'gauge',
+    'Client connections waiting for a confirmed master.',
+    per((m) => m.plane.held),
+  );
+  metric(
+    'vigil_proxy_connections_frozen',
+    'gauge',
+    'Sessions whose client bytes are held during a failover.',
+    per((m) => m.plane.frozen),
+  );
+  metric(
+    'vigil_proxy_connections_refused_total',
+    'counter',
+    'Clients closed with an error after the maximum hold.',
+    per((m) => m.plane.refused),
+  );
+  metric(
+    'vigil_proxy_connections_fenced_total',
+    'counter',
+    'Sessions closed because their master was replaced.',
+    per((m) => m.plane.fenced),
+  );
+  metric(
+    'vigil_proxy_upstream_connect_failures_total',
+    'counter',
+    'Failed connects to the routed master.',
+    per((m) => m.plane.upstreamConnectFailures),
+  );
+  metric(
+    'vigil_proxy_connections_muxed',
+    'gauge',
+    'Clients on the shared upstream connection (--mux).',
+    per((m) => m.plane.muxed),
+  );
+  metric(
+    'vigil_proxy_connections_pinned_total',
+    'counter',
+    'Clients moved from the shared upstream to their own connection.',
+    per((m) => m.plane.pinned),
+  );
+  metric(
+    'vigil_proxy_bytes_from_clients_total',
+    'counter',
+    'Bytes read from clients and sent to masters.',
+    per((m) => m.plane.bytesFromClients),
+  );
+  metric(
+    'vigil_proxy_bytes_to_clients_total',
+    'counter',
+    'Bytes read from masters and sent to clients.',
+    per((m) => m.plane.bytesToClients),
+  );
+  metric(
+    'vigil_proxy_hold_released_total',
+    'counter',
+    'Held or frozen connections that resumed.',
+    per((m) => m.plane.released),
+  );
+  metric(
+    'vigil_proxy_hold_seconds_total',
+    'counter',
+    'Total time resumed connections spent held or frozen.',
+    per((m) => m.plane.holdTotalMs / 1000),
+  );
+  metric(
+    'vigil_proxy_hold_max_seconds',
+    'gauge',
+    'Longest hold of a resumed connection.',
+    per((m) => m.plane.holdMaxMs / 1000),
+  );
+  metric(
+    'vigil_proxy_switches_total',
+    'counter',
+    'Master switches (initial route excluded).',
+    per((m) => Math.max(0, m.router.switches - 1)),
+  );
+  metric(
+    'vigil_proxy_master_epoch',
+    'gauge',
+    'Config epoch of the routed master.',
+    per((m) => m.router.route?.epoch ?? -1),
+  );
+  metric(
+    'vigil_proxy_gate_open',
+    'gauge',
+    '1 when bytes flow to a confirmed master, 0 while holding.',
+    per((m) => (m.router.gateOpen ? 1 : 0)),
+  );
   metric(
     'vigil_proxy_seconds_since_switch',
     'gauge',

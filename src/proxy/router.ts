@@ -303,7 +303,13 @@ export class Router {
       return;
     }
     const epoch = v.currentEpoch > this.confirmedEpoch ? v.currentEpoch : this.confirmedEpoch + 1;
-    out.push(this.log('info', 'fast path: polling ROLE on the promoted replica', { sentinel: v.id, replica: addrKey(replica), epoch }));
+    out.push(
+      this.log('info', 'fast path: polling ROLE on the promoted replica', {
+        sentinel: v.id,
+        replica: addrKey(replica),
+        epoch,
+      }),
+    );
     this.setCandidate({ addr: replica, epoch, via: 'fast-path', reason: `${channel} from ${v.id}` }, 0, out);
   }
 
@@ -317,7 +323,9 @@ export class Router {
     const key = `role-not-master:${addrKey(addr)}:${role}`;
     if (!this.loggedOnce.has(key)) {
       this.loggedOnce.add(key);
-      out.push(this.log('info', 'candidate does not answer ROLE master yet', { addr: addrKey(addr), role, via: c.via }));
+      out.push(
+        this.log('info', 'candidate does not answer ROLE master yet', { addr: addrKey(addr), role, via: c.via }),
+      );
     }
     c.token = this.nextToken++;
     const delayMs = c.via === 'fast-path' ? this.opts.fastRoleRetryMs : this.opts.roleRetryMs;
@@ -376,7 +384,16 @@ export class Router {
           epoch: best.epoch,
         }),
       );
-      this.setCandidate({ addr: best.addr, epoch: best.epoch, via: 'quorum', reason: 'unconfirmed fast-path switch reverted to the sentinel quorum' }, 0, out);
+      this.setCandidate(
+        {
+          addr: best.addr,
+          epoch: best.epoch,
+          via: 'quorum',
+          reason: 'unconfirmed fast-path switch reverted to the sentinel quorum',
+        },
+        0,
+        out,
+      );
       return;
     }
     if (best.epoch <= this.confirmedEpoch && !provisionalExpired) {
@@ -399,7 +416,12 @@ export class Router {
       return;
     }
     this.setCandidate(
-      { addr: best.addr, epoch: best.epoch, via: 'quorum', reason: route ? 'sentinel quorum' : 'initial sentinel quorum' },
+      {
+        addr: best.addr,
+        epoch: best.epoch,
+        via: 'quorum',
+        reason: route ? 'sentinel quorum' : 'initial sentinel quorum',
+      },
       0,
       out,
     );

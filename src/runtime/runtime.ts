@@ -98,11 +98,14 @@ export class SentinelRuntime implements SentinelHost {
   private scheduleTick(): void {
     if (!this.running) return;
     const hz = 10 + this.core.rng.int(10);
-    this.tickTimer = setTimeout(() => {
-      this.tickTimer = null;
-      this.runTick();
-      this.scheduleTick();
-    }, Math.floor(1000 / hz));
+    this.tickTimer = setTimeout(
+      () => {
+        this.tickTimer = null;
+        this.runTick();
+        this.scheduleTick();
+      },
+      Math.floor(1000 / hz),
+    );
   }
 
   private runTick(): void {
@@ -238,7 +241,8 @@ export class SentinelRuntime implements SentinelHost {
   }
 
   publish(channel: string, message: string, _ctx: ClientContext): Out {
-    if (channel !== HELLO_CHANNEL) return { t: 'error', v: 'ERR Only HELLO messages are accepted by Sentinel instances.' };
+    if (channel !== HELLO_CHANNEL)
+      return { t: 'error', v: 'ERR Only HELLO messages are accepted by Sentinel instances.' };
     this.run(this.core.onClientPublish(message));
     return { t: 'int', v: 1 };
   }

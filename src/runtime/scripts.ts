@@ -110,7 +110,8 @@ export class ScriptRunner {
       job.retryNum++;
       job.startAt = Date.now() + this.timings.scriptRetryDelayMs * 2 ** (job.retryNum - 1);
     } else {
-      if (code !== 0 || signal !== null) this.events.event('warning', '-script-error', `${path} ${signal ?? 0} ${code}`);
+      if (code !== 0 || signal !== null)
+        this.events.event('warning', '-script-error', `${path} ${signal ?? 0} ${code}`);
       this.remove(job);
     }
     this.runPending();
@@ -133,7 +134,9 @@ export class ScriptRunner {
           [bulk('argv'), { t: 'array', v: j.argv.map((a) => bulk(a)) }],
           [bulk('flags'), bulk(j.child !== null ? 'running' : 'scheduled')],
           [bulk('pid'), bulk(j.pid)],
-          j.child !== null ? [bulk('run-time'), bulk(now - j.startAt)] : [bulk('run-delay'), bulk(Math.max(0, j.startAt - now))],
+          j.child !== null
+            ? [bulk('run-time'), bulk(now - j.startAt)]
+            : [bulk('run-delay'), bulk(Math.max(0, j.startAt - now))],
           [bulk('retry-num'), bulk(j.retryNum)],
         ],
       })),

@@ -83,10 +83,15 @@ export class OwnedProcess {
       const ready = this.opts.readyWhen;
       await waitFor(
         async () => {
-          if (!this.running) throw new Error(`${this.opts.name} exited (code ${this.exitCode}, signal ${this.exitSignal})`);
+          if (!this.running)
+            throw new Error(`${this.opts.name} exited (code ${this.exitCode}, signal ${this.exitSignal})`);
           return ready();
         },
-        { name: `${this.opts.name} ready`, timeoutMs: this.opts.readyTimeoutMs ?? 15000, context: () => this.logTail() },
+        {
+          name: `${this.opts.name} ready`,
+          timeoutMs: this.opts.readyTimeoutMs ?? 15000,
+          context: () => this.logTail(),
+        },
       ).catch((err: unknown) => {
         this.killNow('SIGKILL');
         throw err;
@@ -200,7 +205,8 @@ export interface SentinelOptions {
 
 /** The command line that runs our sentinel: from source by default, compiled with VIGIL_USE_DIST=1. */
 export function vigilSentinelCommand(): { cmd: string; args: string[] } {
-  if (process.env.VIGIL_USE_DIST === '1') return { cmd: process.execPath, args: [join(REPO_ROOT, 'bin/vigil-sentinel')] };
+  if (process.env.VIGIL_USE_DIST === '1')
+    return { cmd: process.execPath, args: [join(REPO_ROOT, 'bin/vigil-sentinel')] };
   // Absolute loader URL: the process runs with its temp dir as cwd, where a bare 'tsx' does not resolve.
   const tsx = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
   return { cmd: process.execPath, args: ['--import', tsx, join(REPO_ROOT, 'src/cli/sentinel-main.ts')] };
@@ -230,8 +236,23 @@ export class Harness {
     const port = opts.port ?? (await freePort());
     const dir = this.tempDir('vigil-redis-');
     const args = [
-      '--port', String(port), '--bind', this.host, '--dir', dir, '--save', '', '--appendonly', 'no',
-      '--daemonize', 'no', '--logfile', '', '--protected-mode', 'no', ...(opts.args ?? []),
+      '--port',
+      String(port),
+      '--bind',
+      this.host,
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
+      '--protected-mode',
+      'no',
+      ...(opts.args ?? []),
     ];
     const ready = async (): Promise<boolean> => {
       const c = await RespClient.connect(port, { host: this.host, connectTimeoutMs: 500 });
@@ -260,7 +281,15 @@ export class Harness {
       ({ cmd, args: prefix } = vigilSentinelCommand());
     }
     const args = [...prefix, confPath, '--port', String(port), ...(opts.args ?? [])];
-    const proc = await this.serverProc(cmd, args, port, dir, `${opts.impl}-sentinel:${port}`, () => pingable(port, this.host), opts.env);
+    const proc = await this.serverProc(
+      cmd,
+      args,
+      port,
+      dir,
+      `${opts.impl}-sentinel:${port}`,
+      () => pingable(port, this.host),
+      opts.env,
+    );
     return Object.assign(proc, { impl: opts.impl, confPath });
   }
 

@@ -21,10 +21,10 @@ void describe('harness - real redis-server replication', { skip: missingBinaries
     const m = await master.client();
     const r = await replica.client(3);
 
-    await h.waitFor(
-      async () => infoField(String(await r.call('INFO', 'replication')), 'master_link_status') === 'up',
-      { name: 'replica link up', timeoutMs: 10000 },
-    );
+    await h.waitFor(async () => infoField(String(await r.call('INFO', 'replication')), 'master_link_status') === 'up', {
+      name: 'replica link up',
+      timeoutMs: 10000,
+    });
     assert.equal(await m.call('SET', 'greeting', 'hello\r\nworld'), 'OK');
     assert.equal(await m.call('INCRBY', 'n', 41), 41);
     await h.waitFor(async () => (await r.call('GET', 'greeting')) === 'hello\r\nworld', {
@@ -46,7 +46,10 @@ void describe('harness - real redis-server replication', { skip: missingBinaries
     const role = (await m.call('ROLE')) as Reply[];
     assert.equal(role[0], 'master');
     const replicas = role[2] as Reply[][];
-    assert.ok(replicas.some((e) => e[1] === String(replica.port)), JSON.stringify(role));
+    assert.ok(
+      replicas.some((e) => e[1] === String(replica.port)),
+      JSON.stringify(role),
+    );
   });
 
   void test('harness - pipelined replies split at arbitrary boundaries decode in order', async () => {
@@ -68,7 +71,10 @@ void describe('harness - real redis-server replication', { skip: missingBinaries
     sock.write(Buffer.concat(batch));
     await done;
     sock.destroy();
-    assert.deepEqual(got, Array.from({ length: n }, (_, i) => `v${i}`));
+    assert.deepEqual(
+      got,
+      Array.from({ length: n }, (_, i) => `v${i}`),
+    );
     const c = await RespClient.connect(master.port);
     assert.equal(await c.call('PING'), 'PONG');
     c.close();

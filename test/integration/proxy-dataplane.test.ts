@@ -69,7 +69,10 @@ void describe('proxy data plane', () => {
     const up = await new Upstream().start();
     const dp = plane();
     const { port } = await dp.listen();
-    cleanups.push(() => dp.close(), () => up.close());
+    cleanups.push(
+      () => dp.close(),
+      () => up.close(),
+    );
     const c = new Client(port);
     c.s.write('hello');
     await waitFor(() => dp.stats().held === 1, { name: 'held', timeoutMs: 2000 });
@@ -86,7 +89,10 @@ void describe('proxy data plane', () => {
     const up = await new Upstream().start();
     const dp = plane();
     const { port } = await dp.listen();
-    cleanups.push(() => dp.close(), () => up.close());
+    cleanups.push(
+      () => dp.close(),
+      () => up.close(),
+    );
     dp.setRoute(up.addr);
     dp.setGate(true, 'test');
     const c = new Client(port);
@@ -114,7 +120,11 @@ void describe('proxy data plane', () => {
     const b = await new Upstream().start();
     const dp = plane();
     const { port } = await dp.listen();
-    cleanups.push(() => dp.close(), () => a.close(), () => b.close());
+    cleanups.push(
+      () => dp.close(),
+      () => a.close(),
+      () => b.close(),
+    );
     dp.setRoute(a.addr);
     dp.setGate(true, 'test');
     const c1 = new Client(port);
@@ -138,7 +148,10 @@ void describe('proxy data plane', () => {
     const up = await new Upstream().start();
     const dp = plane(200);
     const { port } = await dp.listen();
-    cleanups.push(() => dp.close(), () => up.close());
+    cleanups.push(
+      () => dp.close(),
+      () => up.close(),
+    );
     dp.setRoute(up.addr);
     dp.setGate(true, 'test');
     const c = new Client(port);
@@ -147,7 +160,10 @@ void describe('proxy data plane', () => {
     dp.setGate(false, 'failover of x signalled by y');
     c.s.write('b');
     await waitFor(() => c.closed, { name: 'closed after max hold', timeoutMs: 3000 });
-    assert.match(c.got, /^ok:a-ERR vigil-proxy: no confirmed master for 'm' after 200 ms \(failover of x signalled by y\)/);
+    assert.match(
+      c.got,
+      /^ok:a-ERR vigil-proxy: no confirmed master for 'm' after 200 ms \(failover of x signalled by y\)/,
+    );
     assert.equal(up.received, 'a');
     assert.equal(dp.stats().refused, 1);
   });

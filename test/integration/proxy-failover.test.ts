@@ -10,7 +10,8 @@ import { startFleet, waitReplicasSynced, call, type Fleet } from '../../bench/pr
 import { FakeSentinel } from '../../bench/proxy-failover/fake-sentinel.js';
 import type { Reply } from '../../src/resp/index.js';
 
-const skip = !hasBinary('redis-server') || !hasBinary('redis-sentinel') ? 'redis-server/redis-sentinel not installed' : false;
+const skip =
+  !hasBinary('redis-server') || !hasBinary('redis-sentinel') ? 'redis-server/redis-sentinel not installed' : false;
 /** VIGIL_PROXY_TEST_SENTINEL=vigil runs the same tests against Vigil's own sentinels. */
 const impl = process.env.VIGIL_PROXY_TEST_SENTINEL === 'vigil' ? 'vigil' : 'redis';
 
@@ -92,7 +93,10 @@ void describe(`proxy - real fleet (${impl} sentinels)`, { skip }, () => {
     const sw = logs.find((l) => l.msg === 'switch');
     assert.ok(sw, 'a switch is logged');
     assert.match(String(sw.reason), /ROLE master confirmed/);
-    assert.ok(logs.some((l) => l.msg === 'gate closed: holding clients'), 'held from the start of the failover');
+    assert.ok(
+      logs.some((l) => l.msg === 'gate closed: holding clients'),
+      'held from the start of the failover',
+    );
     const st = p.stats().masters[0]!;
     assert.ok(st.plane.fenced >= 2, `fenced ${st.plane.fenced}`);
     assert.ok(st.router.route!.epoch > 0);
@@ -120,7 +124,7 @@ void describe(`proxy - real fleet (${impl} sentinels)`, { skip }, () => {
     // Restart the old master: it comes back claiming master; the proxy must stay on the new one.
     await old.proc.start();
     const newPort = routePort(p);
-    await h.waitFor(async () => String((await call(old.port, 'ROLE') as Reply[])[0]) === 'slave', {
+    await h.waitFor(async () => String(((await call(old.port, 'ROLE')) as Reply[])[0]) === 'slave', {
       name: 'old master converted to replica',
       timeoutMs: 30_000,
       intervalMs: 200,
@@ -196,7 +200,10 @@ void describe(`proxy - real fleet (${impl} sentinels)`, { skip }, () => {
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { ready: boolean }).ready, true);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    assert.match(metrics, new RegExp(`vigil_proxy_master_info\\{master="mymaster",address="127.0.0.1:${f.redis[0]!.port}"`));
+    assert.match(
+      metrics,
+      new RegExp(`vigil_proxy_master_info\\{master="mymaster",address="127.0.0.1:${f.redis[0]!.port}"`),
+    );
     const good = await RespClient.connect(p.address.port);
     assert.equal(await good.call('PING'), 'PONG');
     const bad = connect({ host: '127.0.0.1', port: p.address.port });

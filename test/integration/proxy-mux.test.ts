@@ -27,7 +27,16 @@ void describe('proxy frames', () => {
   });
 
   void test('proxy frames - replies: nested arrays, nulls, split at every byte', () => {
-    const parts = ['+OK\r\n', '-ERR x\r\n', ':42\r\n', '$-1\r\n', '$5\r\nhello\r\n', '*-1\r\n', '*2\r\n*1\r\n$1\r\na\r\n:1\r\n', '*0\r\n'];
+    const parts = [
+      '+OK\r\n',
+      '-ERR x\r\n',
+      ':42\r\n',
+      '$-1\r\n',
+      '$5\r\nhello\r\n',
+      '*-1\r\n',
+      '*2\r\n*1\r\n$1\r\na\r\n:1\r\n',
+      '*0\r\n',
+    ];
     const all = Buffer.from(parts.join(''));
     let at = 0;
     for (const p of parts) {
@@ -76,7 +85,10 @@ void describe('proxy mux - real redis-server', { skip: missingBinaries('redis-se
         for (let k = 1; k <= 100; k++) calls.push(c.call('INCR', `mux:${i}`));
         calls.push(c.call('SET', `mux:s:${i}`, `v${i}`), c.call('GET', `mux:s:${i}`));
         const r = await Promise.all(calls);
-        assert.deepEqual(r.slice(0, 100), Array.from({ length: 100 }, (_, k) => k + 1));
+        assert.deepEqual(
+          r.slice(0, 100),
+          Array.from({ length: 100 }, (_, k) => k + 1),
+        );
         assert.deepEqual(r.slice(100), ['OK', `v${i}`]);
       }),
     );
@@ -106,10 +118,13 @@ void describe('proxy mux - real redis-server', { skip: missingBinaries('redis-se
     sub.onPush((m) => got.push(String(m[2])));
     await sub.call('SUBSCRIBE', 'mux-news');
     const pub = await RespClient.connect(port);
-    await h.waitFor(async () => {
-      await pub.call('PUBLISH', 'mux-news', 'hi');
-      return got.includes('hi');
-    }, { name: 'message via pinned subscriber', timeoutMs: 3000 });
+    await h.waitFor(
+      async () => {
+        await pub.call('PUBLISH', 'mux-news', 'hi');
+        return got.includes('hi');
+      },
+      { name: 'message via pinned subscriber', timeoutMs: 3000 },
+    );
     sub.close();
     pub.close();
   });

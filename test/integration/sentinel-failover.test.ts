@@ -42,7 +42,13 @@ void describe('sentinel - three vigil sentinels', () => {
       assert.equal(r['master-port'], String(cl.master.port));
     }
     const peers = await sentinelsOf(s);
-    assert.deepEqual(peers.map((p) => Number(p.port)).sort(), cl.sentinels.slice(1).map((x) => x.port).sort());
+    assert.deepEqual(
+      peers.map((p) => Number(p.port)).sort(),
+      cl.sentinels
+        .slice(1)
+        .map((x) => x.port)
+        .sort(),
+    );
     const m = record(await call(s.port, 'SENTINEL', 'MASTER', 'mymaster'));
     assert.equal(m.flags, 'master');
     assert.equal(m['num-slaves'], '2');
@@ -67,7 +73,10 @@ void describe('sentinel - three vigil sentinels', () => {
     await waitConverged(cl, newAddr);
     const promoted = cl.replicas.find((r) => addrOf(r) === newAddr)!;
     assert.equal(await role(promoted.port), 'master');
-    await h.waitFor(() => ev.events.some(([c]) => c === '+switch-master'), { name: '+switch-master seen', timeoutMs: 10000 });
+    await h.waitFor(() => ev.events.some(([c]) => c === '+switch-master'), {
+      name: '+switch-master seen',
+      timeoutMs: 10000,
+    });
     const sw = ev.events.find(([c]) => c === '+switch-master')!;
     assert.equal(sw[1], `mymaster ${cl.master.host} ${cl.master.port} ${newAddr.replace(':', ' ')}`);
     ev.close();
@@ -156,12 +165,15 @@ void describe('sentinel - no failover without quorum or in a minority', () => {
   void test('sentinel - one sentinel of three cannot fail over alone (quorum 1, no majority)', async () => {
     const cl = await startCluster(h, { quorum: 1 });
     await waitDiscovered(cl);
-    const [s0, s1, s2] = cl.sentinels as [typeof cl.sentinels[0], typeof cl.sentinels[0], typeof cl.sentinels[0]];
+    const [s0, s1, s2] = cl.sentinels as [(typeof cl.sentinels)[0], (typeof cl.sentinels)[0], (typeof cl.sentinels)[0]];
     const ev = await collectEvents(s0);
     s1.pause();
     s2.pause();
     await cl.master.kill('SIGKILL');
-    await h.waitFor(() => ev.events.some(([c]) => c === '+try-failover'), { name: 'lonely sentinel tries', timeoutMs: 10000 });
+    await h.waitFor(() => ev.events.some(([c]) => c === '+try-failover'), {
+      name: 'lonely sentinel tries',
+      timeoutMs: 10000,
+    });
     await h.waitFor(() => ev.events.some(([c]) => c === '-failover-abort-not-elected'), {
       name: 'lonely sentinel gives up (election timeout = failover-timeout 6 s)',
       timeoutMs: 15000,
@@ -180,9 +192,15 @@ void describe('sentinel - no failover without quorum or in a minority', () => {
     const ev = await collectEvents(cl.sentinels[0]!);
     cl.sentinels[1]!.pause();
     await cl.master.kill('SIGKILL');
-    await h.waitFor(() => ev.events.some(([c, p]) => c === '+sdown' && p.startsWith('master ')), { name: 'sdown', timeoutMs: 10000 });
+    await h.waitFor(() => ev.events.some(([c, p]) => c === '+sdown' && p.startsWith('master ')), {
+      name: 'sdown',
+      timeoutMs: 10000,
+    });
     // Give it well past the time a failover takes with quorum reachable (down-after 1 s + ~0.5 s).
-    await h.waitFor(async () => (await call(cl.sentinels[0]!.port, 'PING')) === 'PONG' && Date.now() > 0, { name: 'alive', timeoutMs: 1000 });
+    await h.waitFor(async () => (await call(cl.sentinels[0]!.port, 'PING')) === 'PONG' && Date.now() > 0, {
+      name: 'alive',
+      timeoutMs: 1000,
+    });
     const until = Date.now() + 3000;
     await h.waitFor(() => Date.now() > until, { name: '3 s observation window', timeoutMs: 5000, intervalMs: 100 });
     ev.close();

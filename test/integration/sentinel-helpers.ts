@@ -92,7 +92,12 @@ export async function collectEvents(s: SentinelProc): Promise<{ events: Array<[s
 }
 
 /** Wait until every live sentinel reports `addr` and the group is discovered. */
-export async function waitConverged(cl: Cluster, addr: string, sentinels = cl.sentinels, timeoutMs = 15000): Promise<void> {
+export async function waitConverged(
+  cl: Cluster,
+  addr: string,
+  sentinels = cl.sentinels,
+  timeoutMs = 15000,
+): Promise<void> {
   await cl.h.waitFor(
     async () => {
       for (const s of sentinels) if ((await masterAddr(s)) !== addr) return false;

@@ -1,7 +1,17 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness } from '../harness/index.js';
-import { addrOf, call, masterAddr, record, role, sentinelsOf, startCluster, waitConverged, waitDiscovered } from './sentinel-helpers.js';
+import {
+  addrOf,
+  call,
+  masterAddr,
+  record,
+  role,
+  sentinelsOf,
+  startCluster,
+  waitConverged,
+  waitDiscovered,
+} from './sentinel-helpers.js';
 
 void describe('sentinel - mixed group with real redis-sentinel', () => {
   const h = new Harness();
@@ -12,7 +22,10 @@ void describe('sentinel - mixed group with real redis-sentinel', () => {
     await waitDiscovered(cl);
     const vigil = cl.sentinels[1]!;
     const peers = await sentinelsOf(cl.sentinels[0]!);
-    assert.ok(peers.some((p) => Number(p.port) === vigil.port), 'redis-sentinel knows the vigil sentinel');
+    assert.ok(
+      peers.some((p) => Number(p.port) === vigil.port),
+      'redis-sentinel knows the vigil sentinel',
+    );
     await cl.master.kill('SIGKILL');
     const replicaAddrs = cl.replicas.map(addrOf);
     const newAddr = await h.waitFor(

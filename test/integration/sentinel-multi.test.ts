@@ -13,7 +13,11 @@ async function addrOfMaster(s: SentinelProc, name: string): Promise<string> {
   return Array.isArray(r) ? `${String(r[0])}:${String(r[1])}` : '';
 }
 
-async function records(s: SentinelProc, what: 'SENTINELS' | 'REPLICAS', name: string): Promise<Array<Record<string, string>>> {
+async function records(
+  s: SentinelProc,
+  what: 'SENTINELS' | 'REPLICAS',
+  name: string,
+): Promise<Array<Record<string, string>>> {
   const r = await call(s.port, 'SENTINEL', what, name);
   return Array.isArray(r) ? r.map(record) : [];
 }
@@ -50,7 +54,11 @@ void describe('sentinel - two masters', () => {
         }
         return true;
       },
-      { name: 'every sentinel knows both peers for both masters over shared links, and the replicas', timeoutMs: 20000, intervalMs: 200 },
+      {
+        name: 'every sentinel knows both peers for both masters over shared links, and the replicas',
+        timeoutMs: 20000,
+        intervalMs: 200,
+      },
     );
     // One cmd connection per peer sentinel, not one per (master, peer): each sentinel is connected to by its 2
     // peers once each. Wait for both, give a per-master connection the time to show up, then count exactly.
@@ -97,7 +105,12 @@ void describe('sentinel - two masters', () => {
       assert.equal(m2.flags, 'master');
     }
     assert.ok(ev.events.some(([c, p]) => c === '+switch-master' && p.startsWith('m1 ')));
-    assert.ok(!ev.events.some(([c, p]) => p.includes('m2') && (c === '+switch-master' || c === '+odown' || c === '+try-failover')), JSON.stringify(ev.events));
+    assert.ok(
+      !ev.events.some(
+        ([c, p]) => p.includes('m2') && (c === '+switch-master' || c === '+odown' || c === '+try-failover'),
+      ),
+      JSON.stringify(ev.events),
+    );
     assert.equal(await call(p2.master.port, 'ROLE').then((r) => (Array.isArray(r) ? String(r[0]) : '')), 'master');
     ev.close();
   });
@@ -106,7 +119,11 @@ void describe('sentinel - two masters', () => {
     const master = await h.redis();
     const s = await h.sentinel({
       impl: 'vigil',
-      conf: ['sentinel resolve-hostnames yes', `sentinel monitor mh localhost ${master.port} 1`, 'sentinel down-after-milliseconds mh 1000'].join('\n'),
+      conf: [
+        'sentinel resolve-hostnames yes',
+        `sentinel monitor mh localhost ${master.port} 1`,
+        'sentinel down-after-milliseconds mh 1000',
+      ].join('\n'),
     });
     await h.waitFor(async () => record(await call(s.port, 'SENTINEL', 'MASTER', 'mh')).ip === '127.0.0.1', {
       name: 'master shown by its resolved IP',

@@ -45,7 +45,10 @@ void describe('sentinel - config persistence', () => {
       intervalMs: 100,
     });
     const users = await aclList();
-    assert.ok(users.some((u) => u.startsWith('user alice on #')), users.join('\n'));
+    assert.ok(
+      users.some((u) => u.startsWith('user alice on #')),
+      users.join('\n'),
+    );
 
     // Three flushes, each checked against the rewriter applied to the file as it was just before.
     const f0 = read();
@@ -71,7 +74,10 @@ void describe('sentinel - config persistence', () => {
     // Users as ACL LIST prints them (hashed password), never the plaintext from the original line.
     assert.ok(!f3.includes('alicepw'), f3);
     assert.deepEqual(
-      f3.split('\n').filter((l) => l.startsWith('user ')).sort(),
+      f3
+        .split('\n')
+        .filter((l) => l.startsWith('user '))
+        .sort(),
       [...users].sort(),
     );
 
@@ -86,7 +92,11 @@ void describe('sentinel - config persistence', () => {
       intervalMs: 500,
     });
     const target = addrOf(cl.replicas[0]!);
-    await h.waitFor(async () => (await masterAddr(s)) === target, { name: 'switched', timeoutMs: 15000, intervalMs: 50 });
+    await h.waitFor(async () => (await masterAddr(s)) === target, {
+      name: 'switched',
+      timeoutMs: 15000,
+      intervalMs: 50,
+    });
     const settled = await h.waitFor(
       async () => {
         const text = read();

@@ -15,7 +15,10 @@ void describe('sentinel - process behaviour', () => {
     const dir = h.tempDir();
     const missing = spawnSync(cmd, [...args, join(dir, 'nope.conf')], { encoding: 'utf8', timeout: 20000 });
     assert.equal(missing.status, 1);
-    assert.match(missing.stdout + missing.stderr, /Fatal error, can't open config file '.*nope\.conf': No such file or directory/);
+    assert.match(
+      missing.stdout + missing.stderr,
+      /Fatal error, can't open config file '.*nope\.conf': No such file or directory/,
+    );
     const none = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20000 });
     assert.equal(none.status, 1);
     assert.match(none.stdout + none.stderr, /Sentinel needs config file on disk to save state\. Exiting\.\.\./);
@@ -39,14 +42,22 @@ void describe('sentinel - process behaviour', () => {
       impls: ['vigil'],
       quorum: 1,
       replicas: 1,
-      extraConf: [`sentinel notification-script mymaster ${script}`, `sentinel client-reconfig-script mymaster ${script}`].join('\n'),
+      extraConf: [
+        `sentinel notification-script mymaster ${script}`,
+        `sentinel client-reconfig-script mymaster ${script}`,
+      ].join('\n'),
     });
     const s = cl.sentinels[0]!;
-    await h.waitFor(async () => (await call(s.port, 'SENTINEL', 'REPLICAS', 'mymaster')) instanceof Array && ((await call(s.port, 'SENTINEL', 'REPLICAS', 'mymaster')) as unknown[]).length === 1, {
-      name: 'replica discovered',
-      timeoutMs: 15000,
-      intervalMs: 100,
-    });
+    await h.waitFor(
+      async () =>
+        (await call(s.port, 'SENTINEL', 'REPLICAS', 'mymaster')) instanceof Array &&
+        ((await call(s.port, 'SENTINEL', 'REPLICAS', 'mymaster')) as unknown[]).length === 1,
+      {
+        name: 'replica discovered',
+        timeoutMs: 15000,
+        intervalMs: 100,
+      },
+    );
     await h.waitFor(
       async () => {
         const info = String(await call(cl.replicas[0]!.port, 'INFO', 'replication'));
@@ -55,12 +66,17 @@ void describe('sentinel - process behaviour', () => {
       { name: 'replica in sync', timeoutMs: 15000, intervalMs: 100 },
     );
     // The sentinel may have seen the replica's link down at its first INFO; wait for a fresh one (1 s when down).
-    await h.waitFor(
-      async () => (await call(s.port, 'SENTINEL', 'FAILOVER', 'mymaster')) === 'OK',
-      { name: 'manual failover accepted', timeoutMs: 15000, intervalMs: 500 },
-    );
+    await h.waitFor(async () => (await call(s.port, 'SENTINEL', 'FAILOVER', 'mymaster')) === 'OK', {
+      name: 'manual failover accepted',
+      timeoutMs: 15000,
+      intervalMs: 500,
+    });
     const target = addrOf(cl.replicas[0]!);
-    await h.waitFor(async () => (await masterAddr(s)) === target, { name: 'switched', timeoutMs: 15000, intervalMs: 50 });
+    await h.waitFor(async () => (await masterAddr(s)) === target, {
+      name: 'switched',
+      timeoutMs: 15000,
+      intervalMs: 50,
+    });
     const calls = await h.waitFor(
       () => {
         if (!existsSync(outFile)) return null;
@@ -70,10 +86,17 @@ void describe('sentinel - process behaviour', () => {
       { name: 'scripts ran', timeoutMs: 15000, intervalMs: 100 },
     );
     assert.ok(
-      calls.includes(`${script} mymaster leader start ${addrOf(cl.master).replace(':', ' ')} ${target.replace(':', ' ')}`),
+      calls.includes(
+        `${script} mymaster leader start ${addrOf(cl.master).replace(':', ' ')} ${target.replace(':', ' ')}`,
+      ),
       calls,
     );
-    assert.ok(calls.includes(`${script} +switch-master mymaster ${addrOf(cl.master).replace(':', ' ')} ${target.replace(':', ' ')}`), calls);
+    assert.ok(
+      calls.includes(
+        `${script} +switch-master mymaster ${addrOf(cl.master).replace(':', ' ')} ${target.replace(':', ' ')}`,
+      ),
+      calls,
+    );
     // The flush is asynchronous (fsync off the event loop): wait for the promoted address to be on disk.
     const conf = await h.waitFor(
       () => {
@@ -100,9 +123,16 @@ void describe('sentinel - process behaviour', () => {
     });
     s.pause();
     const resumeAt = Date.now() + 2600;
-    await h.waitFor(() => Date.now() > resumeAt, { name: 'stall longer than TILT-TRIGGER', timeoutMs: 5000, intervalMs: 100 });
+    await h.waitFor(() => Date.now() > resumeAt, {
+      name: 'stall longer than TILT-TRIGGER',
+      timeoutMs: 5000,
+      intervalMs: 100,
+    });
     s.resume();
-    await h.waitFor(() => ev.events.some(([c, p]) => c === '+tilt' && p === '#tilt mode entered'), { name: '+tilt', timeoutMs: 10000 });
+    await h.waitFor(() => ev.events.some(([c, p]) => c === '+tilt' && p === '#tilt mode entered'), {
+      name: '+tilt',
+      timeoutMs: 10000,
+    });
     const info = String(await call(s.port, 'INFO', 'sentinel'));
     assert.match(info, /sentinel_tilt:1/);
     ev.close();

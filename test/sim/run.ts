@@ -28,7 +28,12 @@ let failovers = 0;
 let tilts = 0;
 const started = Date.now();
 for (let seed = from; seed < from + count; seed++) {
-  const opts: SimOptions = { seed, sentinels: Number(values.sentinels), lossRate: Number(values.loss), verbose: values.verbose };
+  const opts: SimOptions = {
+    seed,
+    sentinels: Number(values.sentinels),
+    lossRate: Number(values.loss),
+    verbose: values.verbose,
+  };
   if (values.replicas !== undefined) opts.replicas = Number(values.replicas);
   if (values.quorum !== undefined) opts.quorum = Number(values.quorum);
   if (values['chaos-ms'] !== undefined) opts.chaosMs = Number(values['chaos-ms']);
@@ -47,5 +52,7 @@ for (let seed = from; seed < from + count; seed++) {
     );
   }
 }
-console.log(`${count - bad}/${count} seeds passed, ${failovers} elections won, ${tilts} tilts, ${Date.now() - started} ms`);
+console.log(
+  `${count - bad}/${count} seeds passed, ${failovers} elections won, ${tilts} tilts, ${Date.now() - started} ms`,
+);
 process.exit(bad > 0 ? 1 : 0);

@@ -21,7 +21,8 @@ function runSeeds(from: number, count: number, opts: Omit<SimOptions, 'seed'>): 
     totals.failovers += r.failovers;
     totals.promotions += r.promotions;
     totals.tilts += r.tilts;
-    if (r.violations.length > 0) failures.push(`seed ${seed}: ${r.violations.slice(0, 3).join('; ')}\n  replay: ${replayCommand(o)}`);
+    if (r.violations.length > 0)
+      failures.push(`seed ${seed}: ${r.violations.slice(0, 3).join('; ')}\n  replay: ${replayCommand(o)}`);
   }
   assert.equal(failures.length, 0, `invariant violations:\n${failures.slice(0, 10).join('\n')}`);
   // The runs must actually exercise elections, promotions and TILT, or passing proves nothing.
@@ -51,5 +52,8 @@ void test('sim - the same seed replays the same history', () => {
   const a = runSimulation({ seed: 42, sentinels: 5, lossRate: 0.05 });
   const b = runSimulation({ seed: 42, sentinels: 5, lossRate: 0.05 });
   assert.deepEqual(a, b);
-  assert.equal(replayCommand({ seed: 42, sentinels: 5, lossRate: 0.05 }), 'npm run sim -- --seed 42 --sentinels 5 --loss 0.05 --verbose');
+  assert.equal(
+    replayCommand({ seed: 42, sentinels: 5, lossRate: 0.05 }),
+    'npm run sim -- --seed 42 --sentinels 5 --loss 0.05 --verbose',
+  );
 });

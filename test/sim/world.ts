@@ -133,7 +133,14 @@ interface Sentinel {
   /** The process is stalled (SIGSTOP, VM pause) until this simulated time: nothing it receives is handled. */
   frozenUntil: number;
   /** I3/I4: the epochs and master address this incarnation last showed. */
-  seen: { currentEpoch: number; configEpoch: number; leaderEpoch: number; addrEpoch: number; host: string; port: number };
+  seen: {
+    currentEpoch: number;
+    configEpoch: number;
+    leaderEpoch: number;
+    addrEpoch: number;
+    host: string;
+    port: number;
+  };
   /** This incarnation's open links by the core's link id. */
   links: Map<number, SimLink>;
 }
@@ -210,7 +217,15 @@ export function runSimulation(o: SimOptions): SimResult {
   const lossRate = o.lossRate ?? SIM_DEFAULTS.lossRate;
   const nodes: Node[] = [];
   for (let i = 0; i <= (o.replicas ?? SIM_DEFAULTS.replicas); i++) {
-    nodes.push({ port: 6379 + i, alive: true, role: i === 0 ? 'master' : 'slave', masterPort: 6379, offset: 0, runId: rid(rng), part: 0 });
+    nodes.push({
+      port: 6379 + i,
+      alive: true,
+      role: i === 0 ? 'master' : 'slave',
+      masterPort: 6379,
+      offset: 0,
+      runId: rid(rng),
+      part: 0,
+    });
   }
   const nodeByPort = (p: number): Node | undefined => nodes.find((n) => n.port === p);
   /** Every open link, for crashes; each sentinel also indexes its current incarnation's links by id. */
@@ -256,8 +271,10 @@ export function runSimulation(o: SimOptions): SimResult {
   const sdownWindowMs = baseMaster.downAfterMs + 15_000 + 1000 + 100;
   const reachWindowMs = sdownWindowMs + reportValidMs;
 
-  const partOf = (t: Target): number => (t.kind === 'node' ? (nodeByPort(t.port)?.part ?? 0) : (sentinels[t.idx]?.part ?? 0));
-  const targetAlive = (t: Target): boolean => (t.kind === 'node' ? (nodeByPort(t.port)?.alive ?? false) : sentinels[t.idx]?.core != null);
+  const partOf = (t: Target): number =>
+    t.kind === 'node' ? (nodeByPort(t.port)?.part ?? 0) : (sentinels[t.idx]?.part ?? 0);
+  const targetAlive = (t: Target): boolean =>
+    t.kind === 'node' ? (nodeByPort(t.port)?.alive ?? false) : sentinels[t.idx]?.core != null;
   const reachable = (owner: number, t: Target): boolean => (sentinels[owner]?.part ?? 0) === partOf(t);
   const lat = (): number => 1 + rng.int(5);
 
@@ -275,7 +292,9 @@ export function runSimulation(o: SimOptions): SimResult {
     const masters: MasterConfig[] = st.masters.map((pm) => {
       const cur = pm.promotedReplica ?? { host: pm.host, port: pm.port };
       const mc: MasterConfig = { ...pm, host: cur.host, port: cur.port };
-      mc.knownReplicas = pm.knownReplicas.map((r) => (r.host === cur.host && r.port === cur.port ? { host: pm.host, port: pm.port } : r));
+      mc.knownReplicas = pm.knownReplicas.map((r) =>
+        r.host === cur.host && r.port === cur.port ? { host: pm.host, port: pm.port } : r,
+      );
       delete (mc as { promotedReplica?: unknown }).promotedReplica;
       return mc;
     });
@@ -298,10 +317,12 @@ export function runSimulation(o: SimOptions): SimResult {
           const [runid = '', epochS = '0'] = e.payload.split(' ');
           const key = `${s.runId}/${epochS}`;
           const prev = votes.get(key);
-          if (prev !== undefined && prev !== runid) violate(`I1 S${s.idx} voted twice in epoch ${epochS}: ${prev} then ${runid}`);
+          if (prev !== undefined && prev !== runid)
+            violate(`I1 S${s.idx} voted twice in epoch ${epochS}: ${prev} then ${runid}`);
           votes.set(key, runid);
           const ep = Number(epochS);
-          if (ep < (maxVotedEpoch.get(s.runId) ?? 0)) violate(`I3 S${s.idx} voted in epoch ${ep} after voting in a later one`);
+          if (ep < (maxVotedEpoch.get(s.runId) ?? 0))
+            violate(`I3 S${s.idx} voted in epoch ${ep} after voting in a later one`);
           maxVotedEpoch.set(s.runId, Math.max(ep, maxVotedEpoch.get(s.runId) ?? 0));
           break;
         }
@@ -325,14 +346,19 @@ export function runSimulation(o: SimOptions): SimResult {
           // their reports to count.
           if (m.sdown) sdownAt.set(`${s.idx}/${m.port}`, sched.now); // SDOWN may be from this very step
           let sawDown = 0;
-          for (const t of sentinels) if (sched.now - (sdownAt.get(`${t.idx}/${m.port}`) ?? -Infinity) <= reportValidMs) sawDown++;
-          if (sawDown < quorum) violate(`I5 S${s.idx} started a failover of ${m.port} with only ${sawDown} sentinels having seen it SDOWN`);
+          for (const t of sentinels)
+            if (sched.now - (sdownAt.get(`${t.idx}/${m.port}`) ?? -Infinity) <= reportValidMs) sawDown++;
+          if (sawDown < quorum)
+            violate(`I5 S${s.idx} started a failover of ${m.port} with only ${sawDown} sentinels having seen it SDOWN`);
           // Ground truth: not a master that so many sentinels could reach that the others cannot make up the quorum.
           markBroken();
           let reaching = 0;
-          for (const t of sentinels) if (sched.now - (brokenAt.get(`${t.idx}/${m.port}`) ?? 0) > reachWindowMs) reaching++;
+          for (const t of sentinels)
+            if (sched.now - (brokenAt.get(`${t.idx}/${m.port}`) ?? 0) > reachWindowMs) reaching++;
           if (nSent - reaching < quorum) {
-            violate(`I5 S${s.idx} started a failover of ${m.port} although ${reaching}/${nSent} sentinels reached it for ${reachWindowMs} ms`);
+            violate(
+              `I5 S${s.idx} started a failover of ${m.port} although ${reaching}/${nSent} sentinels reached it for ${reachWindowMs} ms`,
+            );
           }
           break;
         }
@@ -346,7 +372,8 @@ export function runSimulation(o: SimOptions): SimResult {
           if (!m || !e.payload.startsWith('master ')) break;
           markBroken();
           const reachedMs = sched.now - (brokenAt.get(`${s.idx}/${m.port}`) ?? 0);
-          if (reachedMs > sdownWindowMs) violate(`I5 S${s.idx} saw master ${m.port} SDOWN although it reached it for ${reachedMs} ms`);
+          if (reachedMs > sdownWindowMs)
+            violate(`I5 S${s.idx} saw master ${m.port} SDOWN although it reached it for ${reachedMs} ms`);
           break;
         }
         default:
@@ -377,9 +404,12 @@ export function runSimulation(o: SimOptions): SimResult {
     const m = core.masters.get('mymaster');
     if (!m) return;
     const seen = s.seen;
-    if (core.currentEpoch < seen.currentEpoch) violate(`I3 S${s.idx} current-epoch went back ${seen.currentEpoch} → ${core.currentEpoch}`);
-    if (m.configEpoch < seen.configEpoch) violate(`I3 S${s.idx} config-epoch went back ${seen.configEpoch} → ${m.configEpoch}`);
-    if (m.leaderEpoch < seen.leaderEpoch) violate(`I3 S${s.idx} leader-epoch went back ${seen.leaderEpoch} → ${m.leaderEpoch}`);
+    if (core.currentEpoch < seen.currentEpoch)
+      violate(`I3 S${s.idx} current-epoch went back ${seen.currentEpoch} → ${core.currentEpoch}`);
+    if (m.configEpoch < seen.configEpoch)
+      violate(`I3 S${s.idx} config-epoch went back ${seen.configEpoch} → ${m.configEpoch}`);
+    if (m.leaderEpoch < seen.leaderEpoch)
+      violate(`I3 S${s.idx} leader-epoch went back ${seen.leaderEpoch} → ${m.leaderEpoch}`);
     seen.currentEpoch = core.currentEpoch;
     seen.configEpoch = m.configEpoch;
     seen.leaderEpoch = m.leaderEpoch;
@@ -392,7 +422,8 @@ export function runSimulation(o: SimOptions): SimResult {
     const addr = `${a.host}:${a.port}`;
     const known = addrByConfigEpoch.get(m.configEpoch);
     if (known === undefined) addrByConfigEpoch.set(m.configEpoch, addr);
-    else if (known !== addr) violate(`I4 S${s.idx} has ${addr} for config-epoch ${m.configEpoch}, another sentinel had ${known}`);
+    else if (known !== addr)
+      violate(`I4 S${s.idx} has ${addr} for config-epoch ${m.configEpoch}, another sentinel had ${known}`);
   }
 
   function execute(s: Sentinel, effects: Effect[]): void {
@@ -433,12 +464,15 @@ export function runSimulation(o: SimOptions): SimResult {
   function persist(s: Sentinel, core: SentinelCore): void {
     const before = s.persisted;
     const after = core.snapshot();
-    if (after.currentEpoch < before.currentEpoch) violate(`I3 S${s.idx} persisted current-epoch went back ${before.currentEpoch} → ${after.currentEpoch}`);
+    if (after.currentEpoch < before.currentEpoch)
+      violate(`I3 S${s.idx} persisted current-epoch went back ${before.currentEpoch} → ${after.currentEpoch}`);
     const mb = before.masters[0];
     const ma = after.masters[0];
     if (mb && ma) {
-      if (ma.configEpoch < mb.configEpoch) violate(`I3 S${s.idx} persisted config-epoch went back ${mb.configEpoch} → ${ma.configEpoch}`);
-      if (ma.leaderEpoch < mb.leaderEpoch) violate(`I3 S${s.idx} persisted leader-epoch went back ${mb.leaderEpoch} → ${ma.leaderEpoch}`);
+      if (ma.configEpoch < mb.configEpoch)
+        violate(`I3 S${s.idx} persisted config-epoch went back ${mb.configEpoch} → ${ma.configEpoch}`);
+      if (ma.leaderEpoch < mb.leaderEpoch)
+        violate(`I3 S${s.idx} persisted leader-epoch went back ${mb.leaderEpoch} → ${ma.leaderEpoch}`);
     }
     s.persisted = after;
   }
@@ -462,28 +496,34 @@ export function runSimulation(o: SimOptions): SimResult {
     links.add(l);
     s.links.set(linkId, l);
     const t = target;
-    sched.at(sched.now + lat(), whenAwake(s, () => {
-      if (!l.open || s.gen !== l.gen || !s.core) return;
-      if (!targetAlive(t)) {
-        closeLink(l);
-        execute(s, s.core.onLinkDown(l.id));
-      } else if (!reachable(s.idx, t)) {
-        // SYN lost in the partition: the connect times out.
-        sched.at(sched.now + 1000, whenAwake(s, () => {
-          if (!l.open || s.gen !== l.gen || !s.core || l.up) return;
+    sched.at(
+      sched.now + lat(),
+      whenAwake(s, () => {
+        if (!l.open || s.gen !== l.gen || !s.core) return;
+        if (!targetAlive(t)) {
           closeLink(l);
           execute(s, s.core.onLinkDown(l.id));
-        }));
-      } else {
-        l.up = true;
-        if (l.linkKind === 'pubsub' && t.kind === 'node') {
-          let set = subscribers.get(t.port);
-          if (!set) subscribers.set(t.port, (set = new Set()));
-          set.add(l);
+        } else if (!reachable(s.idx, t)) {
+          // SYN lost in the partition: the connect times out.
+          sched.at(
+            sched.now + 1000,
+            whenAwake(s, () => {
+              if (!l.open || s.gen !== l.gen || !s.core || l.up) return;
+              closeLink(l);
+              execute(s, s.core.onLinkDown(l.id));
+            }),
+          );
+        } else {
+          l.up = true;
+          if (l.linkKind === 'pubsub' && t.kind === 'node') {
+            let set = subscribers.get(t.port);
+            if (!set) subscribers.set(t.port, (set = new Set()));
+            set.add(l);
+          }
+          execute(s, s.core.onLinkUp(l.id, HOST));
         }
-        execute(s, s.core.onLinkUp(l.id, HOST));
-      }
-    }));
+      }),
+    );
   }
 
   function nodeInfo(n: Node): string {
@@ -520,10 +560,13 @@ export function runSimulation(o: SimOptions): SimResult {
           const owner = sentinels[sub.owner];
           if (!owner || !reachable(sub.owner, sub.target)) continue;
           if (rng.chance(lossRate)) continue;
-          sched.at(sched.now + lat(), whenAwake(owner, () => {
-            if (!sub.open || !owner.core || owner.gen !== sub.gen) return;
-            execute(owner, owner.core.onPubsubFrame(sub.id, frame));
-          }));
+          sched.at(
+            sched.now + lat(),
+            whenAwake(owner, () => {
+              if (!sub.open || !owner.core || owner.gen !== sub.gen) return;
+              execute(owner, owner.core.onPubsubFrame(sub.id, frame));
+            }),
+          );
         }
         return subs.size;
       }
@@ -549,35 +592,42 @@ export function runSimulation(o: SimOptions): SimResult {
     if (rng.chance(lossRate)) return; // lost: the reply never comes (like a stalled connection)
     // A request to a peer sentinel waits while that sentinel is stalled.
     const receiver = l.target.kind === 'sentinel' ? (sentinels[l.target.idx] ?? null) : null;
-    sched.at(sched.now + lat(), whenAwake(receiver, () => {
-      if (!l.open || !reachable(s.idx, l.target) || !targetAlive(l.target)) return;
-      let reply: Reply;
-      if (l.target.kind === 'node') {
-        reply = nodeCommand(nodeByPort(l.target.port)!, cmd);
-      } else {
-        const peer = sentinels[l.target.idx]!;
-        const pc = peer.core!;
-        const name = (cmd[0] ?? '').toUpperCase();
-        if (name === 'SENTINEL') {
-          const out = sentinelCommand(pc, cmd.slice(1));
-          if (o.verbose) console.log(`${sched.now} S${s.idx}->S${peer.idx} ${cmd.join(' ')} => ${JSON.stringify(out)}`);
-          // The vote (if any) is flushed here, before the reply leaves: the runtime does the same.
-          execute(peer, pc.drain());
-          reply = outToReply(out);
-        } else if (name === 'PUBLISH') {
-          execute(peer, pc.onClientPublish(cmd[2] ?? ''));
-          reply = 1;
-        } else if (name === 'PING') {
-          reply = 'PONG';
+    sched.at(
+      sched.now + lat(),
+      whenAwake(receiver, () => {
+        if (!l.open || !reachable(s.idx, l.target) || !targetAlive(l.target)) return;
+        let reply: Reply;
+        if (l.target.kind === 'node') {
+          reply = nodeCommand(nodeByPort(l.target.port)!, cmd);
         } else {
-          reply = 'OK';
+          const peer = sentinels[l.target.idx]!;
+          const pc = peer.core!;
+          const name = (cmd[0] ?? '').toUpperCase();
+          if (name === 'SENTINEL') {
+            const out = sentinelCommand(pc, cmd.slice(1));
+            if (o.verbose)
+              console.log(`${sched.now} S${s.idx}->S${peer.idx} ${cmd.join(' ')} => ${JSON.stringify(out)}`);
+            // The vote (if any) is flushed here, before the reply leaves: the runtime does the same.
+            execute(peer, pc.drain());
+            reply = outToReply(out);
+          } else if (name === 'PUBLISH') {
+            execute(peer, pc.onClientPublish(cmd[2] ?? ''));
+            reply = 1;
+          } else if (name === 'PING') {
+            reply = 'PONG';
+          } else {
+            reply = 'OK';
+          }
         }
-      }
-      sched.at(sched.now + lat(), whenAwake(s, () => {
-        if (!l.open || !s.core || s.gen !== l.gen || !reachable(s.idx, l.target)) return;
-        execute(s, s.core.onReply(l.id, tag, reply));
-      }));
-    }));
+        sched.at(
+          sched.now + lat(),
+          whenAwake(s, () => {
+            if (!l.open || !s.core || s.gen !== l.gen || !reachable(s.idx, l.target)) return;
+            execute(s, s.core.onReply(l.id, tag, reply));
+          }),
+        );
+      }),
+    );
   }
 
   // (No named closures per message here: tsx's keepNames wraps each one in a defineProperty call, which
@@ -611,7 +661,8 @@ export function runSimulation(o: SimOptions): SimResult {
     // I3: a vote this sentinel cast must be on disk before it dies (it was replied to / announced).
     const voted = maxVotedEpoch.get(s.runId) ?? 0;
     const onDisk = s.persisted.masters[0]?.leaderEpoch ?? 0;
-    if (onDisk < voted) violate(`I3 S${s.idx} crashed with leader-epoch ${onDisk} on disk after voting in epoch ${voted}`);
+    if (onDisk < voted)
+      violate(`I3 S${s.idx} crashed with leader-epoch ${onDisk} on disk after voting in epoch ${voted}`);
     s.core = null;
     for (const l of [...links]) {
       if (l.owner === s.idx) closeLink(l);
@@ -630,8 +681,16 @@ export function runSimulation(o: SimOptions): SimResult {
     const m = s.core.masters.get('mymaster');
     const pm = s.persisted.masters[0];
     if (s.core.currentEpoch < s.persisted.currentEpoch) violate(`I3 S${s.idx} restarted with a lower current-epoch`);
-    if (m && pm && (m.configEpoch < pm.configEpoch || m.leaderEpoch < pm.leaderEpoch)) violate(`I3 S${s.idx} restarted with lower master epochs`);
-    s.seen = { currentEpoch: s.core.currentEpoch, configEpoch: m?.configEpoch ?? 0, leaderEpoch: m?.leaderEpoch ?? 0, addrEpoch: -1, host: '', port: 0 };
+    if (m && pm && (m.configEpoch < pm.configEpoch || m.leaderEpoch < pm.leaderEpoch))
+      violate(`I3 S${s.idx} restarted with lower master epochs`);
+    s.seen = {
+      currentEpoch: s.core.currentEpoch,
+      configEpoch: m?.configEpoch ?? 0,
+      leaderEpoch: m?.leaderEpoch ?? 0,
+      addrEpoch: -1,
+      host: '',
+      port: 0,
+    };
     execute(s, s.core.drain());
     scheduleTick(s);
   }
@@ -641,9 +700,12 @@ export function runSimulation(o: SimOptions): SimResult {
     closeLink(l);
     if (owner?.core && owner.gen === l.gen) {
       const c = owner.core;
-      sched.at(sched.now + lat(), whenAwake(owner, () => {
-        if (owner.core === c) execute(owner, c.onLinkDown(l.id));
-      }));
+      sched.at(
+        sched.now + lat(),
+        whenAwake(owner, () => {
+          if (owner.core === c) execute(owner, c.onLinkDown(l.id));
+        }),
+      );
     }
   }
 
@@ -834,7 +896,17 @@ export function runSimulation(o: SimOptions): SimResult {
   if (masters.length !== 1 || masters[0] !== finalMaster) {
     violate(`I4 not converged: masters ${masters.join(',') || 'none'} vs sentinels ${finalMaster}`);
   }
-  return { seed: o.seed, violations, failovers, promotions, tilts, finalMaster, events: eventCount, maxDisagreeMs, simulatedMs: sched.now };
+  return {
+    seed: o.seed,
+    violations,
+    failovers,
+    promotions,
+    tilts,
+    finalMaster,
+    events: eventCount,
+    maxDisagreeMs,
+    simulatedMs: sched.now,
+  };
 }
 
 function rid(rng: Rng): string {

@@ -28,7 +28,10 @@ void test('replica ordering - priority, then offset, then runid, missing runid l
     replica('h:5', 100, 50, 'a'.repeat(40)),
   ];
   list.sort(compareSlavesForPromotion);
-  assert.deepEqual(list.map((r) => r.name), ['h:3', 'h:5', 'h:4', 'h:2', 'h:1']);
+  assert.deepEqual(
+    list.map((r) => r.name),
+    ['h:3', 'h:5', 'h:4', 'h:2', 'h:1'],
+  );
 });
 
 function isDown(out: Out): [number, string, number] {
@@ -47,7 +50,10 @@ void test('election - one vote per epoch, first come first served, flushed befor
   assert.deepEqual(ask(5, PEER1), [0, PEER1, 5]);
   const effects = core.drain();
   net.apply(effects);
-  assert.ok(effects.some((e) => e.t === 'flush'), 'vote must be flushed');
+  assert.ok(
+    effects.some((e) => e.t === 'flush'),
+    'vote must be flushed',
+  );
   assert.ok(net.events.some((e) => e.type === '+vote-for-leader' && e.payload === `${PEER1} 5`));
   assert.equal(core.currentEpoch, 5);
   // A second candidate in the same epoch gets the existing vote back.
@@ -61,13 +67,20 @@ void test('election - one vote per epoch, first come first served, flushed befor
 
 void test('election - no vote and epoch 0 when the runid is *', () => {
   const { core } = makeCore();
-  assert.deepEqual(isDown(sentinelCommand(core, ['is-master-down-by-addr', '127.0.0.1', '6379', '3', '*'])), [0, '*', 0]);
+  assert.deepEqual(isDown(sentinelCommand(core, ['is-master-down-by-addr', '127.0.0.1', '6379', '3', '*'])), [
+    0,
+    '*',
+    0,
+  ]);
   assert.equal(core.currentEpoch, 0, 'a question without a vote request does not move the epoch');
 });
 
 function coreWithPeers(n: number, quorum: number) {
   const peers = [PEER1, PEER2, PEER3, '4'.repeat(40)].slice(0, n);
-  const mc = masterConfig({ quorum, knownSentinels: peers.map((runId, i) => ({ host: '127.0.0.1', port: 26380 + i, runId })) });
+  const mc = masterConfig({
+    quorum,
+    knownSentinels: peers.map((runId, i) => ({ host: '127.0.0.1', port: 26380 + i, runId })),
+  });
   const ctx = makeCore({ masters: [mc] });
   const m = ctx.core.masters.get('mymaster');
   assert.ok(m);

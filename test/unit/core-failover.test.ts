@@ -30,7 +30,11 @@ function answerAll(net: FakeNet, w: World): void {
         else w.replicaOf.set(port, Number(cmd[2]));
       }
       if (tag === 'info') {
-        if (port === 6379) return masterInfo(R_MASTER, [['127.0.0.1', 6380], ['127.0.0.1', 6381]]);
+        if (port === 6379)
+          return masterInfo(R_MASTER, [
+            ['127.0.0.1', 6380],
+            ['127.0.0.1', 6381],
+          ]);
         if (w.promoted === port) return masterInfo(port === 6380 ? R_A : R_B);
         const upstream = w.replicaOf.get(port) ?? 6379;
         return replicaInfo(port === 6380 ? R_A : R_B, ['127.0.0.1', upstream], { offset: port === 6380 ? 500 : 400 });
@@ -99,13 +103,26 @@ void test('failover - sdown after down-after, odown with quorum, elected, promot
   net.apply(core.onLinkDown(masterLink.id));
   w.peerDown = true;
   const killedAt = clock.t;
-  while (!net.events.slice(before).some((e) => e.type === '+sdown') && clock.t - killedAt < 5000) run(net, clock, w, 50);
+  while (!net.events.slice(before).some((e) => e.type === '+sdown') && clock.t - killedAt < 5000)
+    run(net, clock, w, 50);
   const detectMs = clock.t - killedAt;
   // down-after (1000) counted from the first unanswered PING, which goes out within one ping period.
   assert.ok(detectMs > 1000 && detectMs <= 2100, `sdown after ${detectMs} ms`);
   run(net, clock, w, 300);
   const types = net.events.slice(before).map((e) => e.type);
-  for (const t of ['+sdown', '+odown', '+new-epoch', '+try-failover', '+vote-for-leader', '+elected-leader', '+selected-slave', '+failover-state-wait-promotion', '+promoted-slave', '+failover-state-reconf-slaves', '+slave-reconf-sent']) {
+  for (const t of [
+    '+sdown',
+    '+odown',
+    '+new-epoch',
+    '+try-failover',
+    '+vote-for-leader',
+    '+elected-leader',
+    '+selected-slave',
+    '+failover-state-wait-promotion',
+    '+promoted-slave',
+    '+failover-state-reconf-slaves',
+    '+slave-reconf-sent',
+  ]) {
     assert.ok(types.includes(t), `missing ${t} in ${types.join(' ')}`);
   }
   assert.equal(w.promoted, 6380, 'higher offset wins');
@@ -160,10 +177,16 @@ void test('failover - SENTINEL FAILOVER forces promotion without votes', async (
   assert.deepEqual(sentinelCommand(core, ['failover', 'mymaster']), { t: 'simple', v: 'OK' });
   net.apply(core.drain());
   assert.match(core.masters.get('mymaster')!.flagsString(), /^master,failover_in_progress,force_failover$/);
-  assert.deepEqual(sentinelCommand(core, ['failover', 'mymaster']), { t: 'error', v: 'INPROG Failover already in progress' });
+  assert.deepEqual(sentinelCommand(core, ['failover', 'mymaster']), {
+    t: 'error',
+    v: 'INPROG Failover already in progress',
+  });
   run(net, clock, w, 300);
   assert.equal(w.promoted, 6380);
-  assert.ok(net.events.some((e) => e.type === '+vote-for-leader' && e.payload === `${MYID} 1`), 'self vote');
+  assert.ok(
+    net.events.some((e) => e.type === '+vote-for-leader' && e.payload === `${MYID} 1`),
+    'self vote',
+  );
   assert.ok(net.eventTypes().includes('+switch-master'));
 });
 
@@ -200,7 +223,10 @@ void test('failover - an observer switching to the new master does not carry the
   for (const s of m.sentinels.values()) assert.equal(s.masterDown, false);
   clock.t += 10;
   const effects = net.tick();
-  assert.ok(effects.some((e) => e.t === 'connect' && e.port === 6380 && e.kind === 'cmd'), 'connect at once');
+  assert.ok(
+    effects.some((e) => e.t === 'connect' && e.port === 6380 && e.kind === 'cmd'),
+    'connect at once',
+  );
   w.peerDown = false; // peers now see the new master up
   const before = net.events.length;
   run(net, clock, w, 3000);

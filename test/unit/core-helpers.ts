@@ -134,12 +134,14 @@ export class FakeNet {
   }
 }
 
-export function makeCore(opts: {
-  masters?: MasterConfig[];
-  timings?: Partial<Timings>;
-  clock?: ManualClock;
-  globals?: Partial<SentinelGlobals>;
-} = {}): { core: SentinelCore; net: FakeNet; clock: ManualClock } {
+export function makeCore(
+  opts: {
+    masters?: MasterConfig[];
+    timings?: Partial<Timings>;
+    clock?: ManualClock;
+    globals?: Partial<SentinelGlobals>;
+  } = {},
+): { core: SentinelCore; net: FakeNet; clock: ManualClock } {
   const clock = opts.clock ?? new ManualClock();
   const coreOpts: ConstructorParameters<typeof SentinelCore>[2] = { clock, rng: seededRng(7), port: 26379 };
   if (opts.timings) coreOpts.timings = opts.timings;

@@ -6,7 +6,11 @@ import { masterInfo, replicaInfo } from './core-helpers.js';
 const RID = '0123456789abcdef0123456789abcdef01234567';
 
 void test('core info - master INFO lists replicas in both formats', () => {
-  const text = masterInfo(RID, [['127.0.0.1', 6380], ['10.0.0.2', 6381]]) + 'slave2:127.0.0.1,6390,online\r\n';
+  const text =
+    masterInfo(RID, [
+      ['127.0.0.1', 6380],
+      ['10.0.0.2', 6381],
+    ]) + 'slave2:127.0.0.1,6390,online\r\n';
   const i = parseInfo(text);
   assert.equal(i.runId, RID);
   assert.equal(i.role, 'master');
@@ -19,7 +23,9 @@ void test('core info - master INFO lists replicas in both formats', () => {
 });
 
 void test('core info - replica fields, link status and link-down time', () => {
-  const text = replicaInfo(RID, ['127.0.0.1', 6379], { offset: 4242, priority: 0, linkUp: false }) + 'master_link_down_since_seconds:7\r\n';
+  const text =
+    replicaInfo(RID, ['127.0.0.1', 6379], { offset: 4242, priority: 0, linkUp: false }) +
+    'master_link_down_since_seconds:7\r\n';
   const i = parseInfo(text);
   assert.equal(i.role, 'slave');
   assert.equal(i.masterHost, '127.0.0.1');

@@ -31,7 +31,8 @@ function sentinelsField(core: Parameters<typeof sentinelCommand>[0], master: str
   });
 }
 
-const cmdLinksTo = (net: FakeNet, port: number): number => [...net.links.values()].filter((l) => l.kind === 'cmd' && l.port === port).length;
+const cmdLinksTo = (net: FakeNet, port: number): number =>
+  [...net.links.values()].filter((l) => l.kind === 'cmd' && l.port === port).length;
 
 void test('links - a peer known for two masters (same run id) shares one cmd link; link-refcount shows it', () => {
   const { core, net, clock } = twoMasters();
@@ -81,7 +82,9 @@ void test('links - pings on a shared link are not multiplied by the number of ma
 });
 
 void test('links - a peer discovered by hello for a second master joins the existing link', () => {
-  const { core, net } = makeCore({ masters: [masterConfig({ name: 'm1', port: 6379 }), masterConfig({ name: 'm2', port: 6479 })] });
+  const { core, net } = makeCore({
+    masters: [masterConfig({ name: 'm1', port: 6379 }), masterConfig({ name: 'm2', port: 6479 })],
+  });
   net.apply(core.onClientPublish(hello(26381, B, 'm1', 6379)));
   net.tick();
   assert.equal(cmdLinksTo(net, 26381), 1);

@@ -12,7 +12,8 @@ function keys(o: Out): string[] {
 }
 function values(o: Out): Record<string, string> {
   const r: Record<string, string> = {};
-  for (const [k, v] of (o as { v: Array<[Out, Out]> }).v) r[String((k as { v: string }).v)] = String((v as { v: string }).v);
+  for (const [k, v] of (o as { v: Array<[Out, Out]> }).v)
+    r[String((k as { v: string }).v)] = String((v as { v: string }).v);
   return r;
 }
 function first(o: Out): Out {
@@ -31,8 +32,12 @@ function world() {
     clock.t += 100;
     net.tick();
     net.upAll();
-    net.answer(6379, (_c, tag) => (tag === 'info' ? masterInfo('m'.repeat(40), [['127.0.0.1', 6380]]) : tag === 'ping' ? 'PONG' : 1));
-    net.answer(6380, (_c, tag) => (tag === 'info' ? replicaInfo('r'.repeat(40), ['127.0.0.1', 6379], { offset: 77 }) : tag === 'ping' ? 'PONG' : 1));
+    net.answer(6379, (_c, tag) =>
+      tag === 'info' ? masterInfo('m'.repeat(40), [['127.0.0.1', 6380]]) : tag === 'ping' ? 'PONG' : 1,
+    );
+    net.answer(6380, (_c, tag) =>
+      tag === 'info' ? replicaInfo('r'.repeat(40), ['127.0.0.1', 6379], { offset: 77 }) : tag === 'ping' ? 'PONG' : 1,
+    );
     net.answer(26380, (_c, tag) => (tag === 'ping' ? 'PONG' : 1));
   }
   return ctx;
@@ -42,9 +47,25 @@ void test('records - master field order, 20 pairs when healthy, all values bulk 
   const { core } = world();
   const rec = sentinelCommand(core, ['master', 'mymaster']);
   assert.deepEqual(keys(rec), [
-    'name', 'ip', 'port', 'runid', 'flags', 'link-pending-commands', 'link-refcount', 'last-ping-sent',
-    'last-ok-ping-reply', 'last-ping-reply', 'down-after-milliseconds', 'info-refresh', 'role-reported',
-    'role-reported-time', 'config-epoch', 'num-slaves', 'num-other-sentinels', 'quorum', 'failover-timeout',
+    'name',
+    'ip',
+    'port',
+    'runid',
+    'flags',
+    'link-pending-commands',
+    'link-refcount',
+    'last-ping-sent',
+    'last-ok-ping-reply',
+    'last-ping-reply',
+    'down-after-milliseconds',
+    'info-refresh',
+    'role-reported',
+    'role-reported-time',
+    'config-epoch',
+    'num-slaves',
+    'num-other-sentinels',
+    'quorum',
+    'failover-timeout',
     'parallel-syncs',
   ]);
   for (const [, v] of (rec as { v: Array<[Out, Out]> }).v) assert.equal(v.t, 'bulk');
@@ -58,10 +79,27 @@ void test('records - replica field order (21 pairs) and values from INFO', () =>
   const { core } = world();
   const rec = first(sentinelCommand(core, ['replicas', 'mymaster']));
   assert.deepEqual(keys(rec), [
-    'name', 'ip', 'port', 'runid', 'flags', 'link-pending-commands', 'link-refcount', 'last-ping-sent',
-    'last-ok-ping-reply', 'last-ping-reply', 'down-after-milliseconds', 'info-refresh', 'role-reported',
-    'role-reported-time', 'master-link-down-time', 'master-link-status', 'master-host', 'master-port',
-    'slave-priority', 'slave-repl-offset', 'replica-announced',
+    'name',
+    'ip',
+    'port',
+    'runid',
+    'flags',
+    'link-pending-commands',
+    'link-refcount',
+    'last-ping-sent',
+    'last-ok-ping-reply',
+    'last-ping-reply',
+    'down-after-milliseconds',
+    'info-refresh',
+    'role-reported',
+    'role-reported-time',
+    'master-link-down-time',
+    'master-link-status',
+    'master-host',
+    'master-port',
+    'slave-priority',
+    'slave-repl-offset',
+    'replica-announced',
   ]);
   const v = values(rec);
   assert.equal(v.name, '127.0.0.1:6380');
@@ -75,8 +113,19 @@ void test('records - sentinel field order (14 pairs); s-down-time inserted when 
   const { core, clock, net } = world();
   const rec = first(sentinelCommand(core, ['sentinels', 'mymaster']));
   assert.deepEqual(keys(rec), [
-    'name', 'ip', 'port', 'runid', 'flags', 'link-pending-commands', 'link-refcount', 'last-ping-sent',
-    'last-ok-ping-reply', 'last-ping-reply', 'down-after-milliseconds', 'last-hello-message', 'voted-leader',
+    'name',
+    'ip',
+    'port',
+    'runid',
+    'flags',
+    'link-pending-commands',
+    'link-refcount',
+    'last-ping-sent',
+    'last-ok-ping-reply',
+    'last-ping-reply',
+    'down-after-milliseconds',
+    'last-hello-message',
+    'voted-leader',
     'voted-leader-epoch',
   ]);
   assert.equal(values(rec)['voted-leader'], '?');
@@ -116,7 +165,10 @@ void test('commands - GET-MASTER-ADDR-BY-NAME shape and unknown master', () => {
     t: 'error',
     v: "ERR wrong number of arguments for 'sentinel|masters' command",
   });
-  assert.deepEqual(sentinelCommand(core, ['Foo']), { t: 'error', v: "ERR unknown subcommand 'Foo'. Try SENTINEL HELP." });
+  assert.deepEqual(sentinelCommand(core, ['Foo']), {
+    t: 'error',
+    v: "ERR unknown subcommand 'Foo'. Try SENTINEL HELP.",
+  });
 });
 
 void test('commands - CKQUORUM counts usable sentinels', () => {
@@ -134,7 +186,10 @@ void test('commands - CKQUORUM counts usable sentinels', () => {
 
 void test('commands - SENTINEL SET validates, emits +set and flushes', () => {
   const { core, net } = world();
-  assert.deepEqual(sentinelCommand(core, ['set', 'mymaster', 'quorum', '3', 'down-after-milliseconds', '5000']), { t: 'simple', v: 'OK' });
+  assert.deepEqual(sentinelCommand(core, ['set', 'mymaster', 'quorum', '3', 'down-after-milliseconds', '5000']), {
+    t: 'simple',
+    v: 'OK',
+  });
   net.apply(core.drain());
   assert.ok(net.events.some((e) => e.type === '+set' && e.payload === 'master mymaster 127.0.0.1 6379 quorum 3'));
   assert.ok(net.flushes > 0);

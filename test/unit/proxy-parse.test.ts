@@ -56,9 +56,25 @@ void describe('proxy parsing', () => {
 
   void test('proxy parse - SENTINEL MASTER record with failover flags', () => {
     const r = masterReportFromRecord(
-      recordFromFlat(['name', 'm', 'ip', '127.0.0.1', 'port', '7000', 'flags', 'master,failover_in_progress,force_failover', 'config-epoch', '4']),
+      recordFromFlat([
+        'name',
+        'm',
+        'ip',
+        '127.0.0.1',
+        'port',
+        '7000',
+        'flags',
+        'master,failover_in_progress,force_failover',
+        'config-epoch',
+        '4',
+      ]),
     );
-    assert.deepEqual(r, { addr: { host: '127.0.0.1', port: 7000 }, configEpoch: 4, odown: false, failoverInProgress: true });
+    assert.deepEqual(r, {
+      addr: { host: '127.0.0.1', port: 7000 },
+      configEpoch: 4,
+      odown: false,
+      failoverInProgress: true,
+    });
     assert.equal(masterReportFromRecord(recordFromFlat(['name', 'm'])), null);
   });
 
@@ -75,7 +91,16 @@ void describe('proxy parsing', () => {
           masters: [{ name: 'b', listen: '127.0.0.1:6001', quorum: 1 }],
         }),
       );
-      const o = parseProxyArgs(['--config', file, '--master-name', 'a', '--listen', '127.0.0.1:6000', '--max-hold-ms', '50']);
+      const o = parseProxyArgs([
+        '--config',
+        file,
+        '--master-name',
+        'a',
+        '--listen',
+        '127.0.0.1:6000',
+        '--max-hold-ms',
+        '50',
+      ]);
       assert.equal(o.sentinels, '127.0.0.1:1,127.0.0.1:2');
       assert.equal(o.maxHoldMs, 50);
       assert.equal(o.http, '127.0.0.1:9000');

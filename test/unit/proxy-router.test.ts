@@ -52,9 +52,18 @@ class Rig {
   feedObs(obs: Parameters<Router['observe']>[0]): void {
     this.feed(this.r.observe(obs, this.now));
   }
-  report(s: string, addr: Addr | null, epoch = 0, replicas: Addr[] = [R1, R2], extra: Partial<MasterReport> = {}): void {
+  report(
+    s: string,
+    addr: Addr | null,
+    epoch = 0,
+    replicas: Addr[] = [R1, R2],
+    extra: Partial<MasterReport> = {},
+  ): void {
     this.feed(
-      this.r.observe({ kind: 'report', sentinel: s, master: addr ? rep(addr, epoch, extra) : null, replicas }, this.now),
+      this.r.observe(
+        { kind: 'report', sentinel: s, master: addr ? rep(addr, epoch, extra) : null, replicas },
+        this.now,
+      ),
     );
   }
   event(s: string, channel: string, payload: string): void {
@@ -277,4 +286,3 @@ void describe('proxy router', () => {
     assert.equal(g.effects.filter((e) => e.kind === 'poll').length, 2);
   });
 });
-
