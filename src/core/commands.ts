@@ -113,13 +113,13 @@ export function instanceRecord(core: SentinelCore, ri: Instance): Out {
     ['port', bulk(ri.port)],
     ['runid', bulk(ri.runId ?? '')],
     ['flags', bulk(ri.flagsString())],
-    ['link-pending-commands', bulk(ri.pendingCommands)],
+    ['link-pending-commands', bulk(ri.link.pendingCommands)],
     ['link-refcount', bulk(ri.link.refcount)],
   ];
   if (ri.failoverInProgress) f.push(['failover-state', bulk(ri.failoverState)]);
-  f.push(['last-ping-sent', bulk(ri.actPingAt !== 0 ? now - ri.actPingAt : 0)]);
-  f.push(['last-ok-ping-reply', bulk(now - ri.lastAvailAt)]);
-  f.push(['last-ping-reply', bulk(now - ri.lastPongAt)]);
+  f.push(['last-ping-sent', bulk(ri.link.actPingAt !== 0 ? now - ri.link.actPingAt : 0)]);
+  f.push(['last-ok-ping-reply', bulk(now - ri.link.lastAvailAt)]);
+  f.push(['last-ping-reply', bulk(now - ri.link.lastPongAt)]);
   if (ri.sdown) f.push(['s-down-time', bulk(now - ri.sdownSince)]);
   if (ri.odown) f.push(['o-down-time', bulk(now - ri.odownSince)]);
   f.push(['down-after-milliseconds', bulk(ri.downAfterMs)]);

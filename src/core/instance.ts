@@ -75,78 +75,6 @@ export class Instance {
 
   // ---- link state (Redis's instanceLink; shared between masters for peer sentinels) ----
   link: InstanceLink;
-  get cmdLinkId(): number | null {
-    return this.link.cmdLinkId;
-  }
-  set cmdLinkId(v: number | null) {
-    this.link.cmdLinkId = v;
-  }
-  get pubsubLinkId(): number | null {
-    return this.link.pubsubLinkId;
-  }
-  set pubsubLinkId(v: number | null) {
-    this.link.pubsubLinkId = v;
-  }
-  get cmdConnectedAt(): number {
-    return this.link.cmdConnectedAt;
-  }
-  set cmdConnectedAt(v: number) {
-    this.link.cmdConnectedAt = v;
-  }
-  get pubsubConnectedAt(): number {
-    return this.link.pubsubConnectedAt;
-  }
-  set pubsubConnectedAt(v: number) {
-    this.link.pubsubConnectedAt = v;
-  }
-  get pubsubActivityAt(): number {
-    return this.link.pubsubActivityAt;
-  }
-  set pubsubActivityAt(v: number) {
-    this.link.pubsubActivityAt = v;
-  }
-  get lastReconnectAt(): number {
-    return this.link.lastReconnectAt;
-  }
-  set lastReconnectAt(v: number) {
-    this.link.lastReconnectAt = v;
-  }
-  get pendingCommands(): number {
-    return this.link.pendingCommands;
-  }
-  set pendingCommands(v: number) {
-    this.link.pendingCommands = v;
-  }
-  get localIp(): string | null {
-    return this.link.localIp;
-  }
-  set localIp(v: string | null) {
-    this.link.localIp = v;
-  }
-  get actPingAt(): number {
-    return this.link.actPingAt;
-  }
-  set actPingAt(v: number) {
-    this.link.actPingAt = v;
-  }
-  get lastPingAt(): number {
-    return this.link.lastPingAt;
-  }
-  set lastPingAt(v: number) {
-    this.link.lastPingAt = v;
-  }
-  get lastAvailAt(): number {
-    return this.link.lastAvailAt;
-  }
-  set lastAvailAt(v: number) {
-    this.link.lastAvailAt = v;
-  }
-  get lastPongAt(): number {
-    return this.link.lastPongAt;
-  }
-  set lastPongAt(v: number) {
-    this.link.lastPongAt = v;
-  }
   /** Time of the last accepted hello PUBLISH. */
   lastPubAt = 0;
 
@@ -241,7 +169,7 @@ export class Instance {
   }
 
   get disconnected(): boolean {
-    return this.cmdLinkId === null || (this.kind !== 'sentinel' && this.pubsubLinkId === null);
+    return this.link.cmdLinkId === null || (this.kind !== 'sentinel' && this.link.pubsubLinkId === null);
   }
 
   flagsString(): string {

@@ -215,31 +215,31 @@ export class SentinelCore {
     if (kind === 'pubsub') handshake.push([this.cmdName(ri, 'SUBSCRIBE'), HELLO_CHANNEL]);
     const now = this.now();
     if (kind === 'cmd') {
-      ri.cmdLinkId = linkId;
-      ri.cmdConnectedAt = now;
-      ri.pendingCommands = 0;
+      ri.link.cmdLinkId = linkId;
+      ri.link.cmdConnectedAt = now;
+      ri.link.pendingCommands = 0;
       ri.link.inflight.clear();
-      ri.localIp = null;
+      ri.link.localIp = null;
       ri.infoInFlight = 0;
     } else {
-      ri.pubsubLinkId = linkId;
-      ri.pubsubConnectedAt = now;
-      ri.pubsubActivityAt = now;
+      ri.link.pubsubLinkId = linkId;
+      ri.link.pubsubConnectedAt = now;
+      ri.link.pubsubActivityAt = now;
     }
     this.effects.push({ t: 'connect', linkId, kind, host: ri.host, port: ri.port, handshake });
   }
 
   private closeLink(ri: Instance, kind: LinkKind): void {
-    const id = kind === 'cmd' ? ri.cmdLinkId : ri.pubsubLinkId;
+    const id = kind === 'cmd' ? ri.link.cmdLinkId : ri.link.pubsubLinkId;
     if (id === null) return;
     this.links.delete(id);
     if (kind === 'cmd') {
-      ri.cmdLinkId = null;
-      ri.pendingCommands = 0;
+      ri.link.cmdLinkId = null;
+      ri.link.pendingCommands = 0;
       ri.infoInFlight = 0;
       ri.link.inflight.clear();
     } else {
-      ri.pubsubLinkId = null;
+      ri.link.pubsubLinkId = null;
     }
     this.effects.push({ t: 'close', linkId: id });
   }
@@ -279,8 +279,8 @@ export class SentinelCore {
   }
 
   private send(ri: Instance, cmd: string[], tag: ReplyTag, askAddr?: string): boolean {
-    if (ri.cmdLinkId === null) return false;
-    ri.pendingCommands++;
+    if (ri.link.cmdLinkId === null) return false;
+    ri.link.pendingCommands++;
     const entry: InflightCommand = { inst: ri };
     if (askAddr !== undefined) entry.askAddr = askAddr;
     let q = ri.link.inflight.get(tag);
@@ -288,7 +288,7 @@ export class SentinelCore {
     q.push(entry);
     // Bounded: a link that stopped answering is force-closed long before this matters.
     if (q.length > MAX_PENDING_COMMANDS * 4 * ri.link.refcount) q.shift();
-    this.effects.push({ t: 'send', linkId: ri.cmdLinkId, cmd, tag });
+    this.effects.push({ t: 'send', linkId: ri.link.cmdLinkId, cmd, tag });
     return true;
   }
 
@@ -346,14 +346,14 @@ export class SentinelCore {
         else if (reply instanceof Error) text = reply.message;
         if (text !== null) {
           if (text.startsWith('PONG') || text.startsWith('LOADING') || text.startsWith('MASTERDOWN')) {
-            ri.lastAvailAt = now;
-            ri.actPingAt = 0;
+            ri.link.lastAvailAt = now;
+            ri.link.actPingAt = 0;
             if (ri.masterReboot && text.startsWith('PONG')) ri.masterReboot = false;
           } else if (text.startsWith('BUSY') && ri.sdown && !ri.scriptKillSent) {
             if (this.send(ri, [this.cmdName(ri, 'SCRIPT'), 'KILL'], 'ignore')) ri.scriptKillSent = true;
           }
         }
-        ri.lastPongAt = now;
+        ri.link.lastPongAt = now;
         break;
       }
       case 'info':
@@ -378,7 +378,7 @@ export class SentinelCore {
   onPubsubFrame(linkId: number, frame: Reply): Effect[] {
     const ref = this.links.get(linkId);
     if (!ref || ref.kind !== 'pubsub') return this.drain();
-    ref.inst.pubsubActivityAt = this.now();
+    ref.inst.link.pubsubActivityAt = this.now();
     if (Array.isArray(frame) && frame.length === 3) {
       const [kind, , payload] = frame;
       const k = typeof kind === 'string' ? kind : Buffer.isBuffer(kind) ? kind.toString() : '';
@@ -409,10 +409,10 @@ export class SentinelCore {
     this.previousTickAt = now;
     for (const m of this.masters.values()) {
       for (const ri of [m, ...m.replicas.values(), ...m.sentinels.values()]) {
-        if (ri.cmdLinkId !== null) continue;
-        ri.actPingAt = now;
-        ri.lastAvailAt = now;
-        ri.lastPongAt = now;
+        if (ri.link.cmdLinkId !== null) continue;
+        ri.link.actPingAt = now;
+        ri.link.lastAvailAt = now;
+        ri.link.lastPongAt = now;
       }
     }
   }
@@ -465,21 +465,21 @@ export class SentinelCore {
     if (ri.port === 0) return;
     if (!ri.disconnected) return;
     const now = this.now();
-    if (now - ri.lastReconnectAt < this.timings.pingPeriodMs) return;
-    ri.lastReconnectAt = now;
-    if (ri.cmdLinkId === null) {
+    if (now - ri.link.lastReconnectAt < this.timings.pingPeriodMs) return;
+    ri.link.lastReconnectAt = now;
+    if (ri.link.cmdLinkId === null) {
       this.openLink(ri, 'cmd');
       this.sendPing(ri);
       // Redis: INFO follows on the same tick through the periodic commands.
     }
-    if (ri.kind !== 'sentinel' && ri.pubsubLinkId === null) this.openLink(ri, 'pubsub');
+    if (ri.kind !== 'sentinel' && ri.link.pubsubLinkId === null) this.openLink(ri, 'pubsub');
   }
 
   private sendPing(ri: Instance): boolean {
     if (!this.send(ri, [this.cmdName(ri, 'PING')], 'ping')) return false;
     const now = this.now();
-    ri.lastPingAt = now;
-    if (ri.actPingAt === 0) ri.actPingAt = now;
+    ri.link.lastPingAt = now;
+    if (ri.link.actPingAt === 0) ri.link.actPingAt = now;
     return true;
   }
 
@@ -502,7 +502,7 @@ export class SentinelCore {
 
   private sendPeriodic(ri: Instance): void {
     if (ri.disconnected) return;
-    if (ri.pendingCommands >= MAX_PENDING_COMMANDS * ri.link.refcount) return;
+    if (ri.link.pendingCommands >= MAX_PENDING_COMMANDS * ri.link.refcount) return;
     const now = this.now();
     const infoPeriod = this.infoPeriodFor(ri);
     // PINGs go out every 100 ms (Redis: every PING-PERIOD): a hung server is noticed by the first unanswered
@@ -512,7 +512,7 @@ export class SentinelCore {
       // One INFO in flight at a time unless it is old: a stopped server must not collect a pile of them.
       if (ri.infoInFlight === 0 || now - ri.infoSentAt > Math.max(infoPeriod, 1000)) this.sendInfo(ri);
     }
-    if (now - ri.lastPongAt > pingPeriod && now - ri.lastPingAt > pingPeriod / 2) this.sendPing(ri);
+    if (now - ri.link.lastPongAt > pingPeriod && now - ri.link.lastPingAt > pingPeriod / 2) this.sendPing(ri);
     if (now - ri.lastPubAt > this.timings.publishPeriodMs) this.sendHello(ri);
   }
 
@@ -527,7 +527,7 @@ export class SentinelCore {
 
   private sendHello(ri: Instance): boolean {
     if (ri.disconnected) return false;
-    const ip = this.announceIp ?? ri.localIp;
+    const ip = this.announceIp ?? ri.link.localIp;
     if (ip === null) return false;
     const port = this.announcePort !== 0 ? this.announcePort : this.port;
     const m = ri.owner;
@@ -823,23 +823,23 @@ export class SentinelCore {
   private checkSdown(ri: Instance): void {
     const now = this.now();
     let elapsed = 0;
-    if (ri.actPingAt !== 0) elapsed = now - ri.actPingAt;
-    else if (ri.disconnected) elapsed = now - ri.lastAvailAt;
+    if (ri.link.actPingAt !== 0) elapsed = now - ri.link.actPingAt;
+    else if (ri.disconnected) elapsed = now - ri.link.lastAvailAt;
 
     // Force-close a cmd link that looks stuck (it may be a half-open connection).
     if (
-      ri.cmdLinkId !== null &&
-      now - ri.cmdConnectedAt > this.timings.minLinkReconnectPeriodMs &&
-      ri.actPingAt !== 0 &&
-      now - ri.actPingAt > ri.downAfterMs / 2 &&
-      now - ri.lastPongAt > ri.downAfterMs / 2
+      ri.link.cmdLinkId !== null &&
+      now - ri.link.cmdConnectedAt > this.timings.minLinkReconnectPeriodMs &&
+      ri.link.actPingAt !== 0 &&
+      now - ri.link.actPingAt > ri.downAfterMs / 2 &&
+      now - ri.link.lastPongAt > ri.downAfterMs / 2
     ) {
       this.closeLink(ri, 'cmd');
     }
     if (
-      ri.pubsubLinkId !== null &&
-      now - ri.pubsubConnectedAt > this.timings.minLinkReconnectPeriodMs &&
-      now - ri.pubsubActivityAt > this.timings.publishPeriodMs * 3
+      ri.link.pubsubLinkId !== null &&
+      now - ri.link.pubsubConnectedAt > this.timings.minLinkReconnectPeriodMs &&
+      now - ri.link.pubsubActivityAt > this.timings.publishPeriodMs * 3
     ) {
       this.closeLink(ri, 'pubsub');
     }
@@ -1093,7 +1093,7 @@ export class SentinelCore {
     for (const r of m.replicas.values()) {
       if (r.sdown || r.odown) continue;
       if (r.disconnected) continue;
-      if (now - r.lastAvailAt > this.timings.pingPeriodMs * 5) continue;
+      if (now - r.link.lastAvailAt > this.timings.pingPeriodMs * 5) continue;
       if (r.slavePriority === 0) continue;
       const infoValidity = m.sdown ? this.timings.pingPeriodMs * 5 : this.timings.infoPeriodMs * 3;
       if (now - r.infoRefreshAt > infoValidity) continue;
@@ -1273,9 +1273,9 @@ export class SentinelCore {
     m.promotedReplica = null;
     m.runId = null;
     m.slaveMasterHost = null;
-    m.actPingAt = now;
-    m.lastPongAt = now;
-    m.lastAvailAt = now;
+    m.link.actPingAt = now;
+    m.link.lastPongAt = now;
+    m.link.lastAvailAt = now;
     m.infoRefreshAt = 0;
     m.info = null;
     m.roleReported = 'master';
@@ -1297,7 +1297,7 @@ export class SentinelCore {
     m.sdownSince = 0;
     // A new address means new connections: open them on the next tick rather than waiting out the reconnect
     // period of the old (dead) address, which could let down-after expire before the first PONG arrives.
-    m.lastReconnectAt = 0;
+    m.link.lastReconnectAt = 0;
     // Peers' is-master-down answers were about the old address; they must not make the new master ODOWN.
     for (const s of m.sentinels.values()) {
       s.masterDown = false;
