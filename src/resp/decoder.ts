@@ -7,6 +7,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { RespErrorReply, RespProtocolError, RespPush, RespVerbatim } from './types.js';
 import type { Command, DecoderLimits, Reply } from './types.js';
+import { sdsSplitArgs } from './splitargs.js';
 
 /**
  * Redis 7.0 server limits (networking.c): proto-max-bulk-len, multibulk count, PROTO_INLINE_MAX_SIZE.
@@ -74,107 +75,13 @@ function parseLL(buf: Buffer, start: number, end: number): number {
   return neg ? -v : v;
 }
 
-function isSpace(c: number): boolean {
-  // C isspace() in the "C" locale.
-  return c === 32 || (c >= 9 && c <= 13);
-}
-
-function hexVal(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
 /**
  * Split an inline command line the way Redis's sdssplitargs() does. The line is a C string there, so a NUL
  * byte ends it. Returns null for unbalanced quotes (or a closing quote followed by a non-space).
  */
 export function splitInlineArgs(line: Buffer): Buffer[] | null {
-  let end = line.indexOf(0);
-  if (end === -1) end = line.length;
-  const args: Buffer[] = [];
-  let p = 0;
-  const at = (i: number): number => (i < end ? line[i]! : 0);
-  for (;;) {
-    while (p < end && isSpace(line[p]!)) p++;
-    if (p >= end) return args;
-    const cur: number[] = [];
-    let inq = false;
-    let insq = false;
-    let done = false;
-    while (!done) {
-      const c = at(p);
-      if (inq) {
-        if (c === 92 && at(p + 1) === 120 && hexVal(at(p + 2)) >= 0 && hexVal(at(p + 3)) >= 0) {
-          cur.push(hexVal(at(p + 2)) * 16 + hexVal(at(p + 3)));
-          p += 3;
-        } else if (c === 92 && at(p + 1) !== 0) {
-          p++;
-          const e = at(p);
-          switch (e) {
-            case 110:
-              cur.push(10);
-              break; // \n
-            case 114:
-              cur.push(13);
-              break; // \r
-            case 116:
-              cur.push(9);
-              break; // \t
-            case 98:
-              cur.push(8);
-              break; // \b
-            case 97:
-              cur.push(7);
-              break; // \a
-            default:
-              cur.push(e);
-          }
-        } else if (c === 34) {
-          // A closing quote must be followed by a space or by the end of the line.
-          if (at(p + 1) !== 0 && !isSpace(at(p + 1))) return null;
-          done = true;
-        } else if (c === 0) {
-          return null; // unterminated quotes
-        } else {
-          cur.push(c);
-        }
-      } else if (insq) {
-        if (c === 92 && at(p + 1) === 39) {
-          p++;
-          cur.push(39);
-        } else if (c === 39) {
-          if (at(p + 1) !== 0 && !isSpace(at(p + 1))) return null;
-          done = true;
-        } else if (c === 0) {
-          return null;
-        } else {
-          cur.push(c);
-        }
-      } else {
-        switch (c) {
-          case 32:
-          case 10:
-          case 13:
-          case 9:
-          case 0:
-            done = true;
-            break;
-          case 34:
-            inq = true;
-            break;
-          case 39:
-            insq = true;
-            break;
-          default:
-            cur.push(c);
-        }
-      }
-      if (at(p) !== 0) p++;
-    }
-    args.push(Buffer.from(cur));
-  }
+  const nul = line.indexOf(0);
+  return sdsSplitArgs(line, nul === -1 ? line.length : nul);
 }
 
 /**
