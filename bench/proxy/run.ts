@@ -1,7 +1,8 @@
 // Data-plane benchmark: redis-benchmark direct, through HAProxy 2.6 (mode tcp, nbthread 1) and through Vigil's
 // proxy, interleaved over several rounds (start position rotated), medians + paired ratios vs HAProxy.
-//   npx tsx bench/proxy/run.ts [--quick] [--rounds N] [--only a,b,c] [--no-mux] [--vigil-args="..."]
-// Targets: direct, HAProxy, Vigil (L4 default) and Vigil with --mux.
+//   npx tsx bench/proxy/run.ts [--quick] [--rounds N] [--only a,b,c] [--no-mux] [--no-js] [--vigil-args="..."]
+// Targets: direct, HAProxy, Vigil (default: L4, forwarded by the native pump), Vigil with --mux, and Vigil with
+// --threads 0 (L4 forwarded in JavaScript, the fallback when the pump is not built).
 // Every process is started by the harness and killed by PID at the end.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'vigil-args': { type: 'string' },
     'no-mux': { type: 'boolean' },
+    'no-js': { type: 'boolean' },
     json: { type: 'string' },
   },
 });
@@ -164,11 +166,23 @@ async function main(): Promise<void> {
     };
     const vigil = await startVigil('vigil-proxy', []);
     const vigilMux = values['no-mux'] ? null : await startVigil('vigil-proxy-mux', ['--mux']);
+    const vigilJs = values['no-js'] ? null : await startVigil('vigil-proxy-js', ['--threads', '0']);
+    // Say which forwarding path each Vigil target really uses (from its 'listening' log line).
+    for (const [name, v] of [
+      ['vigil', vigil],
+      ['vigil-mux', vigilMux],
+      ['vigil-js', vigilJs],
+    ] as const) {
+      if (!v) continue;
+      const m = /"forwarding":"(\w+)","pumpThreads":(\d+)/.exec(v.proc.logTail(200));
+      process.stderr.write(`bench: ${name} forwards with ${m ? `${m[1]} (${m[2]} pump threads)` : 'unknown'}\n`);
+    }
     const targets: Array<{ name: string; port: number; proc: OwnedProcess | null }> = [
       { name: 'direct', port: redis.port, proc: null },
       { name: 'haproxy', port: hpPort, proc: haproxy },
       { name: 'vigil', port: vigil.port, proc: vigil.proc },
       ...(vigilMux ? [{ name: 'vigil-mux', port: vigilMux.port, proc: vigilMux.proc }] : []),
+      ...(vigilJs ? [{ name: 'vigil-js', port: vigilJs.port, proc: vigilJs.proc }] : []),
     ];
     // results[test][target][metric name] = Row per round
     const results = new Map<string, Map<string, Map<string, Row[]>>>();

@@ -15,7 +15,7 @@ import {
 export const PROXY_USAGE = `usage: vigil proxy --sentinels host:port[,host:port...] --master-name NAME --listen host:port
                    [--sentinel-username U] [--sentinel-password P] [--config file.json]
                    [--http host:port] [--max-hold-ms 5000] [--max-failover-ms 60000] [--poll-ms 1000]
-                   [--quorum N] [--no-fast-path] [--mux] [--idle-timeout-ms 0] [--redis-username U] [--redis-password P]
+                   [--quorum N] [--no-fast-path] [--mux] [--threads 2] [--idle-timeout-ms 0] [--redis-username U] [--redis-password P]
                    [--log-format json|text] [--debug]
 See docs/proxy.md for the config file format and the switching rule.`;
 
@@ -31,6 +31,7 @@ interface FileConfig {
   pollIntervalMs?: number;
   fastPath?: boolean;
   mux?: boolean;
+  threads?: number;
   idleTimeoutMs?: number;
   logFormat?: 'json' | 'text';
   masters?: Array<{ name: string; listen: string; sentinels?: string | string[]; quorum?: number }>;
@@ -69,6 +70,7 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
       quorum: { type: 'string' },
       'no-fast-path': { type: 'boolean' },
       mux: { type: 'boolean' },
+      threads: { type: 'string' },
       'idle-timeout-ms': { type: 'string' },
       'log-format': { type: 'string' },
       debug: { type: 'boolean' },
@@ -134,6 +136,7 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
   set('idleTimeoutMs', num(values['idle-timeout-ms'], '--idle-timeout-ms') ?? file.idleTimeoutMs);
   set('fastPath', values['no-fast-path'] ? false : file.fastPath);
   set('mux', values.mux ? true : file.mux);
+  set('pumpThreads', num(values.threads, '--threads') ?? file.threads);
   const fmt = values['log-format'] ?? file.logFormat;
   if (fmt !== undefined && fmt !== 'json' && fmt !== 'text')
     throw new ProxyConfigError(`--log-format must be json or text`);

@@ -1,10 +1,14 @@
 // The proxy's data plane for one listener: accepts clients, holds them while the gate is closed, pipes bytes
 // to the routed master at L4, freezes sessions on a closed gate and fences (closes) sessions bound to a master
 // that is no longer the route. Shell code: it makes no routing decision of its own (those come from Router).
+// Forwarding of an open session is done by the native pump (src/proxy/pump.ts, its own threads) when available:
+// JS accepts, holds, dials and decides, then hands both sockets over and sends freeze/fence commands. Without
+// the pump (not built, VIGIL_PUMP=js, pumpThreads 0, or an idle timeout set) the same session is piped in JS.
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { type Addr, addrKey, sameAddr } from './events.js';
 import { MuxUpstream, type MuxClient } from './mux.js';
 import { scanRequest, scan, INCOMPLETE, EMPTY, MUX_COMMANDS } from './frames.js';
+import { Pump, pumpUnavailableReason } from './pump.js';
 
 export interface DataPlaneOptions {
   masterName: string;
@@ -24,6 +28,11 @@ export interface DataPlaneOptions {
    * that sends anything else is moved to its own connection (pinned) for the rest of its life.
    */
   mux?: boolean;
+  /**
+   * Native pump threads for forwarding (shared by every listener of the process; the first listener's value
+   * wins); 0 = forward in JavaScript. Default 0 here; the CLI and startProxy default to 2.
+   */
+  pumpThreads?: number;
   onLog: (level: 'info' | 'warn', msg: string, fields: { [k: string]: unknown }) => void;
 }
 
@@ -46,6 +55,9 @@ export interface DataPlaneStats {
   /** Clients currently multiplexed on the shared upstream, and clients moved to their own connection. */
   muxed: number;
   pinned: number;
+  /** 'native' when open sessions are forwarded by the native pump, 'js' otherwise. */
+  forwarding: 'native' | 'js';
+  pumpThreads: number;
 }
 
 type SessionState = 'held' | 'dialing' | 'open' | 'closed';
@@ -68,6 +80,8 @@ class Session implements MuxClient {
   upstream: Socket | null = null;
   target: Addr | null = null;
   frozen = false;
+  /** Native pump session id once handed over (0 = forwarded in JS or not open). */
+  pumpId = 0;
   /** Client reads paused because the upstream is not draining. */
   bpPaused = false;
   /** When this session started waiting (held or frozen), ms since epoch; 0 = not waiting. */
@@ -112,14 +126,35 @@ export class DataPlane {
     upstreamConnectFailures: 0,
     muxed: 0,
     pinned: 0,
+    forwarding: 'js',
+    pumpThreads: 0,
   };
   private mux: MuxUpstream | null = null;
+  private readonly pump: Pump | null = null;
+  private readonly pumpGroup: number = 0;
 
   constructor(private readonly opts: DataPlaneOptions) {
     this.server = createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true }, (c) =>
       this.onConnection(c),
     );
     this.server.on('error', (err) => opts.onLog('warn', 'listener error', { error: err.message }));
+    const threads = opts.pumpThreads ?? 0;
+    if (threads > 0) {
+      if (opts.idleTimeoutMs > 0) {
+        opts.onLog('info', 'forwarding in JavaScript: the native pump has no idle timeout', {
+          idleTimeoutMs: opts.idleTimeoutMs,
+        });
+      } else {
+        this.pump = Pump.get(threads);
+        if (this.pump) {
+          this.pumpGroup = this.pump.newGroup();
+          this.st.forwarding = 'native';
+          this.st.pumpThreads = this.pump.threads;
+        } else {
+          opts.onLog('warn', 'forwarding in JavaScript: native pump unavailable', { reason: pumpUnavailableReason() });
+        }
+      }
+    }
   }
 
   listen(): Promise<Addr> {
@@ -146,6 +181,18 @@ export class DataPlane {
         if (s.mode === 'mux') muxed++;
         if (s.frozen) frozen++;
       }
+    }
+    if (this.pump) {
+      const p = this.pump.stats(this.pumpGroup);
+      return {
+        ...this.st,
+        held,
+        frozen,
+        active,
+        muxed,
+        bytesFromClients: this.st.bytesFromClients + p.bytesFromClients,
+        bytesToClients: this.st.bytesToClients + p.bytesToClients,
+      };
     }
     return { ...this.st, held, frozen, active, muxed };
   }
@@ -370,6 +417,11 @@ export class DataPlane {
     this.st.refused++;
     const why = this.route ? this.gateReason : 'no confirmed master yet';
     const msg = `-ERR vigil-proxy: no confirmed master for '${this.opts.masterName}' after ${this.opts.maxHoldMs} ms (${why}); retry later\r\n`;
+    if (s.pumpId !== 0) {
+      this.pump?.fence(s.pumpId, msg);
+      this.forget(s);
+      return;
+    }
     const client = s.client;
     this.detachUpstream(s);
     s.state = 'closed';
@@ -421,6 +473,7 @@ export class DataPlane {
     const client = s.client;
     s.state = 'open';
     this.stopWaiting(s, Date.now(), true);
+    if (this.pump && this.handOver(s, up)) return;
     const st = this.st;
     client.on('data', (chunk: Buffer) => {
       st.bytesFromClients += chunk.length;
@@ -451,9 +504,63 @@ export class DataPlane {
     else client.resume();
   }
 
+  /**
+   * Give an open session's two sockets to the native pump. Runs synchronously right after the upstream
+   * connected, so no libuv read can happen in between; bytes JS already holds for the upstream (the pinned
+   * request of a mux client, anything buffered in the client's stream) go first. Returns false (the caller pipes
+   * in JS) when the sockets cannot be handed over.
+   */
+  private handOver(s: Session, up: Socket): boolean {
+    const pump = this.pump;
+    const client = s.client;
+    if (!pump || up.readableLength > 0) return false;
+    // Pinned bytes wait for an open gate; keep such a session in JS (rare: a mux client pinned mid-failover).
+    if (s.pinBuf && !this.gateOpen) return false;
+    client.removeAllListeners('data');
+    const pre: Buffer[] = s.pinBuf ? [s.pinBuf] : [];
+    for (let c = client.read() as Buffer | null; c !== null; c = client.read() as Buffer | null) pre.push(c);
+    const frozen = !this.gateOpen;
+    const id = pump.add(this.pumpGroup, client, up, pre.length > 0 ? Buffer.concat(pre) : null, frozen, () =>
+      this.pumpClosed(s),
+    );
+    if (id === 0) {
+      if (pre.length > 0) s.pinBuf = Buffer.concat(pre);
+      return false;
+    }
+    s.pumpId = id;
+    s.pinBuf = null;
+    s.upstream = null;
+    for (const sock of [client, up]) {
+      sock.removeAllListeners();
+      sock.on('error', () => undefined);
+      sock.destroy();
+    }
+    if (frozen) {
+      s.frozen = true;
+      this.startWaiting(s, Date.now());
+    }
+    return true;
+  }
+
+  /** The pump ended a session (either side closed, or after our fence/abort). */
+  private pumpClosed(s: Session): void {
+    if (s.state !== 'closed') this.forget(s);
+  }
+
+  /** Drop a session's bookkeeping (its sockets are gone or owned by the pump). */
+  private forget(s: Session): void {
+    s.state = 'closed';
+    s.alive = false;
+    if (s.waitTimer) clearTimeout(s.waitTimer);
+    s.waitTimer = null;
+    s.waitingSince = 0;
+    this.sessions.delete(s);
+  }
+
   private freeze(s: Session, now: number): void {
     s.frozen = true;
-    s.client.pause();
+    if (s.pumpId !== 0) this.pump?.freeze(s.pumpId, true);
+    else s.client.pause();
     this.startWaiting(s, now);
   }
 
@@ -462,6 +569,10 @@ export class DataPlane {
     this.stopWaiting(s, now, true);
     if (!sameAddr(s.target, this.route)) {
       this.fence(s);
+      return;
+    }
+    if (s.pumpId !== 0) {
+      this.pump?.freeze(s.pumpId, false);
       return;
     }
     if (s.pinBuf && s.upstream && s.mode === 'l4') {
@@ -489,6 +600,11 @@ export class DataPlane {
 
   private destroySoon(s: Session): void {
     if (s.state === 'closed') return;
+    if (s.pumpId !== 0) {
+      this.pump?.fence(s.pumpId, null);
+      this.forget(s);
+      return;
+    }
     s.state = 'closed';
     s.alive = false;
     if (s.waitTimer) clearTimeout(s.waitTimer);
@@ -501,6 +617,11 @@ export class DataPlane {
   }
 
   private destroy(s: Session): void {
+    if (s.pumpId !== 0) {
+      if (s.state !== 'closed') this.pump?.abort(s.pumpId);
+      this.forget(s);
+      return;
+    }
     if (s.state === 'closed' && !this.sessions.has(s)) {
       s.client.destroy();
       return;

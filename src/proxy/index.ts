@@ -1,6 +1,7 @@
 // Public entry of the master-following proxy: `startProxy(options)` wires one Router+Control+DataPlane per
 // master name (one listener each), an optional HTTP endpoint, and a logger. Used by `vigil proxy` and `vigil up`.
 import type { Server } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { type Addr, addrKey, parseHostPort, parseSentinelList } from './events.js';
 import { DataPlane } from './dataplane.js';
 import { Control } from './control.js';
@@ -51,6 +52,11 @@ export interface ProxyOptions {
    * (AUTH, SELECT, MULTI, SUBSCRIBE, blocking commands, ...) get their own connection. Default false (pure L4).
    */
   mux?: boolean;
+  /**
+   * Native pump threads that forward open sessions (default: 2, or 1 on a one-core machine); 0 forwards in
+   * JavaScript. Falls back to JavaScript (with a warning) when the addon is not built.
+   */
+  pumpThreads?: number;
   /** Receives one structured record per log line; default prints JSON lines to stderr. */
   log?: (rec: LogRecord) => void;
   logFormat?: 'json' | 'text';
@@ -143,6 +149,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         idleTimeoutMs: options.idleTimeoutMs ?? 0,
         keepAliveMs: options.keepAliveMs ?? 30_000,
         mux: options.mux ?? false,
+        pumpThreads: options.pumpThreads ?? Math.min(2, availableParallelism()),
         onLog,
       });
       const address = await plane.listen().catch((err: unknown) => {
@@ -169,7 +176,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         plane,
       );
       units.push({ masterName: m.name, listen, plane, control, address });
-      onLog('info', 'listening', { listen: addrKey(address), sentinels: sentinels.map(addrKey) });
+      const { forwarding, pumpThreads } = plane.stats();
+      onLog('info', 'listening', {
+        listen: addrKey(address),
+        sentinels: sentinels.map(addrKey),
+        forwarding,
+        pumpThreads,
+      });
     }
   } catch (err) {
     for (const u of units) await u.plane.close();

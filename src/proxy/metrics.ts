@@ -74,6 +74,12 @@ export function renderPrometheus(stats: ProxyStats, nowMs: number): string {
     per((m) => m.plane.upstreamConnectFailures),
   );
   metric(
+    'vigil_proxy_pump_threads',
+    'gauge',
+    'Native pump threads forwarding this listener (0: forwarded in JavaScript).',
+    per((m) => m.plane.pumpThreads),
+  );
+  metric(
     'vigil_proxy_connections_muxed',
     'gauge',
     'Clients on the shared upstream connection (--mux).',

@@ -45,167 +45,180 @@ class Client {
   }
 }
 
-function plane(maxHoldMs = 5000, mux = false): DataPlane {
-  return new DataPlane({
-    mux,
-    masterName: 'm',
-    listen: { host: '127.0.0.1', port: 0 },
-    maxHoldMs,
-    connectTimeoutMs: 500,
-    redialDelayMs: 50,
-    idleTimeoutMs: 0,
-    keepAliveMs: 0,
-    onLog: () => undefined,
+// Every case runs twice: forwarding by the native pump (2 threads) and in JavaScript (pumpThreads 0).
+for (const pumpThreads of [2, 0]) {
+  const forwarding = pumpThreads > 0 ? 'native pump' : 'JS';
+  function plane(maxHoldMs = 5000, mux = false): DataPlane {
+    return new DataPlane({
+      mux,
+      pumpThreads,
+      masterName: 'm',
+      listen: { host: '127.0.0.1', port: 0 },
+      maxHoldMs,
+      connectTimeoutMs: 500,
+      redialDelayMs: 50,
+      idleTimeoutMs: 0,
+      keepAliveMs: 0,
+      onLog: () => undefined,
+    });
+  }
+
+  void describe(`proxy data plane (${forwarding})`, () => {
+    const cleanups: Array<() => Promise<void> | void> = [];
+    after(async () => {
+      for (const c of cleanups.reverse()) await c();
+    });
+
+    void test(`proxy dataplane (${forwarding}) - holds new connections until the gate opens, then forwards`, async () => {
+      const up = await new Upstream().start();
+      const dp = plane();
+      const { port } = await dp.listen();
+      cleanups.push(
+        () => dp.close(),
+        () => up.close(),
+      );
+      const c = new Client(port);
+      c.s.write('hello');
+      await waitFor(() => dp.stats().held === 1, { name: 'held', timeoutMs: 2000 });
+      assert.equal(up.received, '');
+      dp.setRoute(up.addr);
+      assert.equal(up.received, '', 'a route alone does not open the gate');
+      dp.setGate(true, 'test');
+      await waitFor(() => c.got === 'ok:hello', { name: 'forwarded after release', timeoutMs: 2000 });
+      assert.equal(dp.stats().released, 1);
+      assert.equal(dp.stats().forwarding, pumpThreads > 0 ? 'native' : 'js', 'the intended forwarding path ran');
+      await waitFor(() => dp.stats().bytesFromClients === 5 && dp.stats().bytesToClients === 8, {
+        name: 'byte counters (hello / ok:hello)',
+        timeoutMs: 2000,
+      });
+      c.s.write(' again');
+      await waitFor(() => c.got === 'ok:hellook: again', { name: 'forwarding continues', timeoutMs: 2000 });
+      c.s.destroy();
+      await waitFor(() => dp.stats().active === 0, { name: 'session gone after client close', timeoutMs: 2000 });
+    });
+
+    void test(`proxy dataplane (${forwarding}) - a frozen session forwards nothing until the gate reopens`, async () => {
+      const up = await new Upstream().start();
+      const dp = plane();
+      const { port } = await dp.listen();
+      cleanups.push(
+        () => dp.close(),
+        () => up.close(),
+      );
+      dp.setRoute(up.addr);
+      dp.setGate(true, 'test');
+      const c = new Client(port);
+      c.s.write('a');
+      await waitFor(() => c.got === 'ok:a', { name: 'first write', timeoutMs: 2000 });
+      dp.setGate(false, 'failover');
+      assert.equal(dp.stats().frozen, 1);
+      c.s.write('b');
+      // Give the bytes every chance to travel: a round trip on a second, unfrozen path proves the loop has turned.
+      const probe = await new Upstream().start();
+      cleanups.push(() => probe.close());
+      const ps = connect(probe.addr.port, '127.0.0.1');
+      await new Promise<void>((r) => ps.once('connect', () => r()));
+      ps.write('x');
+      await waitFor(() => probe.received === 'x', { name: 'probe round trip', timeoutMs: 2000 });
+      ps.destroy();
+      assert.equal(up.received, 'a', 'no byte forwarded while frozen');
+      dp.setGate(true, 'abort');
+      await waitFor(() => up.received === 'ab', { name: 'forwarded after unfreeze', timeoutMs: 2000 });
+      c.s.destroy();
+    });
+
+    void test(`proxy dataplane (${forwarding}) - a route change closes sessions bound to the old master`, async () => {
+      const a = await new Upstream().start();
+      const b = await new Upstream().start();
+      const dp = plane();
+      const { port } = await dp.listen();
+      cleanups.push(
+        () => dp.close(),
+        () => a.close(),
+        () => b.close(),
+      );
+      dp.setRoute(a.addr);
+      dp.setGate(true, 'test');
+      const c1 = new Client(port);
+      c1.s.write('1');
+      await waitFor(() => c1.got === 'ok:1', { name: 'c1 on a', timeoutMs: 2000 });
+      dp.setGate(false, 'failover');
+      const c2 = new Client(port); // held
+      c2.s.write('2');
+      await waitFor(() => dp.stats().held === 1, { name: 'c2 held', timeoutMs: 2000 });
+      dp.setRoute(b.addr);
+      await waitFor(() => c1.closed, { name: 'c1 fenced', timeoutMs: 2000 });
+      dp.setGate(true, 'switched');
+      await waitFor(() => c2.got === 'ok:2', { name: 'c2 on b', timeoutMs: 2000 });
+      assert.equal(a.received, '1');
+      assert.equal(b.received, '2');
+      assert.equal(dp.stats().fenced, 1);
+      c2.s.destroy();
+    });
+
+    void test(`proxy dataplane (${forwarding}) - a frozen session past max hold gets the vigil-proxy error and is closed`, async () => {
+      const up = await new Upstream().start();
+      const dp = plane(200);
+      const { port } = await dp.listen();
+      cleanups.push(
+        () => dp.close(),
+        () => up.close(),
+      );
+      dp.setRoute(up.addr);
+      dp.setGate(true, 'test');
+      const c = new Client(port);
+      c.s.write('a');
+      await waitFor(() => c.got === 'ok:a', { name: 'first write', timeoutMs: 2000 });
+      dp.setGate(false, 'failover of x signalled by y');
+      c.s.write('b');
+      await waitFor(() => c.closed, { name: 'closed after max hold', timeoutMs: 3000 });
+      assert.match(
+        c.got,
+        /^ok:a-ERR vigil-proxy: no confirmed master for 'm' after 200 ms \(failover of x signalled by y\)/,
+      );
+      assert.equal(up.received, 'a');
+      assert.equal(dp.stats().refused, 1);
+    });
+
+    void test(`proxy dataplane (${forwarding}) - a refused upstream keeps the client held and re-dials`, async () => {
+      const up = await new Upstream().start();
+      const port0 = up.addr.port;
+      await up.close();
+      const dp = plane();
+      const { port } = await dp.listen();
+      cleanups.push(() => dp.close());
+      dp.setRoute({ host: '127.0.0.1', port: port0 });
+      dp.setGate(true, 'test');
+      const c = new Client(port);
+      c.s.write('z');
+      await waitFor(() => dp.stats().upstreamConnectFailures >= 1, { name: 'connect failed', timeoutMs: 2000 });
+      assert.equal(c.closed, false);
+      const again = new Upstream();
+      await new Promise<void>((r) => again.server.listen(port0, '127.0.0.1', () => r()));
+      cleanups.push(() => again.close());
+      await waitFor(() => c.got === 'ok:z', { name: 're-dialled', timeoutMs: 3000 });
+      c.s.destroy();
+    });
+
+    void test(`proxy dataplane (${forwarding}) - mux: requests never written when the shared upstream cannot connect are re-dialled, not dropped`, async () => {
+      const probe = await new Upstream().start();
+      const port0 = probe.addr.port;
+      await probe.close();
+      const dp = plane(5000, true);
+      const { port } = await dp.listen();
+      cleanups.push(() => dp.close());
+      dp.setRoute({ host: '127.0.0.1', port: port0 });
+      dp.setGate(true, 'test');
+      const c = new Client(port);
+      c.s.write('PING\r\n');
+      await waitFor(() => dp.stats().pinned === 1, { name: 'client handed its request back', timeoutMs: 3000 });
+      assert.equal(c.closed, false);
+      const again = new Upstream();
+      await new Promise<void>((r) => again.server.listen(port0, '127.0.0.1', () => r()));
+      cleanups.push(() => again.close());
+      await waitFor(() => c.got === 'ok:PING\r\n', { name: 'request delivered once after re-dial', timeoutMs: 3000 });
+      assert.equal(again.received, 'PING\r\n');
+      c.s.destroy();
+    });
   });
 }
-
-void describe('proxy data plane', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  after(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
-
-  void test('proxy dataplane - holds new connections until the gate opens, then forwards', async () => {
-    const up = await new Upstream().start();
-    const dp = plane();
-    const { port } = await dp.listen();
-    cleanups.push(
-      () => dp.close(),
-      () => up.close(),
-    );
-    const c = new Client(port);
-    c.s.write('hello');
-    await waitFor(() => dp.stats().held === 1, { name: 'held', timeoutMs: 2000 });
-    assert.equal(up.received, '');
-    dp.setRoute(up.addr);
-    assert.equal(up.received, '', 'a route alone does not open the gate');
-    dp.setGate(true, 'test');
-    await waitFor(() => c.got === 'ok:hello', { name: 'forwarded after release', timeoutMs: 2000 });
-    assert.equal(dp.stats().released, 1);
-    c.s.destroy();
-  });
-
-  void test('proxy dataplane - a frozen session forwards nothing until the gate reopens', async () => {
-    const up = await new Upstream().start();
-    const dp = plane();
-    const { port } = await dp.listen();
-    cleanups.push(
-      () => dp.close(),
-      () => up.close(),
-    );
-    dp.setRoute(up.addr);
-    dp.setGate(true, 'test');
-    const c = new Client(port);
-    c.s.write('a');
-    await waitFor(() => c.got === 'ok:a', { name: 'first write', timeoutMs: 2000 });
-    dp.setGate(false, 'failover');
-    assert.equal(dp.stats().frozen, 1);
-    c.s.write('b');
-    // Give the bytes every chance to travel: a round trip on a second, unfrozen path proves the loop has turned.
-    const probe = await new Upstream().start();
-    cleanups.push(() => probe.close());
-    const ps = connect(probe.addr.port, '127.0.0.1');
-    await new Promise<void>((r) => ps.once('connect', () => r()));
-    ps.write('x');
-    await waitFor(() => probe.received === 'x', { name: 'probe round trip', timeoutMs: 2000 });
-    ps.destroy();
-    assert.equal(up.received, 'a', 'no byte forwarded while frozen');
-    dp.setGate(true, 'abort');
-    await waitFor(() => up.received === 'ab', { name: 'forwarded after unfreeze', timeoutMs: 2000 });
-    c.s.destroy();
-  });
-
-  void test('proxy dataplane - a route change closes sessions bound to the old master', async () => {
-    const a = await new Upstream().start();
-    const b = await new Upstream().start();
-    const dp = plane();
-    const { port } = await dp.listen();
-    cleanups.push(
-      () => dp.close(),
-      () => a.close(),
-      () => b.close(),
-    );
-    dp.setRoute(a.addr);
-    dp.setGate(true, 'test');
-    const c1 = new Client(port);
-    c1.s.write('1');
-    await waitFor(() => c1.got === 'ok:1', { name: 'c1 on a', timeoutMs: 2000 });
-    dp.setGate(false, 'failover');
-    const c2 = new Client(port); // held
-    c2.s.write('2');
-    await waitFor(() => dp.stats().held === 1, { name: 'c2 held', timeoutMs: 2000 });
-    dp.setRoute(b.addr);
-    await waitFor(() => c1.closed, { name: 'c1 fenced', timeoutMs: 2000 });
-    dp.setGate(true, 'switched');
-    await waitFor(() => c2.got === 'ok:2', { name: 'c2 on b', timeoutMs: 2000 });
-    assert.equal(a.received, '1');
-    assert.equal(b.received, '2');
-    assert.equal(dp.stats().fenced, 1);
-    c2.s.destroy();
-  });
-
-  void test('proxy dataplane - a frozen session past max hold gets the vigil-proxy error and is closed', async () => {
-    const up = await new Upstream().start();
-    const dp = plane(200);
-    const { port } = await dp.listen();
-    cleanups.push(
-      () => dp.close(),
-      () => up.close(),
-    );
-    dp.setRoute(up.addr);
-    dp.setGate(true, 'test');
-    const c = new Client(port);
-    c.s.write('a');
-    await waitFor(() => c.got === 'ok:a', { name: 'first write', timeoutMs: 2000 });
-    dp.setGate(false, 'failover of x signalled by y');
-    c.s.write('b');
-    await waitFor(() => c.closed, { name: 'closed after max hold', timeoutMs: 3000 });
-    assert.match(
-      c.got,
-      /^ok:a-ERR vigil-proxy: no confirmed master for 'm' after 200 ms \(failover of x signalled by y\)/,
-    );
-    assert.equal(up.received, 'a');
-    assert.equal(dp.stats().refused, 1);
-  });
-
-  void test('proxy dataplane - a refused upstream keeps the client held and re-dials', async () => {
-    const up = await new Upstream().start();
-    const port0 = up.addr.port;
-    await up.close();
-    const dp = plane();
-    const { port } = await dp.listen();
-    cleanups.push(() => dp.close());
-    dp.setRoute({ host: '127.0.0.1', port: port0 });
-    dp.setGate(true, 'test');
-    const c = new Client(port);
-    c.s.write('z');
-    await waitFor(() => dp.stats().upstreamConnectFailures >= 1, { name: 'connect failed', timeoutMs: 2000 });
-    assert.equal(c.closed, false);
-    const again = new Upstream();
-    await new Promise<void>((r) => again.server.listen(port0, '127.0.0.1', () => r()));
-    cleanups.push(() => again.close());
-    await waitFor(() => c.got === 'ok:z', { name: 're-dialled', timeoutMs: 3000 });
-    c.s.destroy();
-  });
-
-  void test('proxy dataplane - mux: requests never written when the shared upstream cannot connect are re-dialled, not dropped', async () => {
-    const probe = await new Upstream().start();
-    const port0 = probe.addr.port;
-    await probe.close();
-    const dp = plane(5000, true);
-    const { port } = await dp.listen();
-    cleanups.push(() => dp.close());
-    dp.setRoute({ host: '127.0.0.1', port: port0 });
-    dp.setGate(true, 'test');
-    const c = new Client(port);
-    c.s.write('PING\r\n');
-    await waitFor(() => dp.stats().pinned === 1, { name: 'client handed its request back', timeoutMs: 3000 });
-    assert.equal(c.closed, false);
-    const again = new Upstream();
-    await new Promise<void>((r) => again.server.listen(port0, '127.0.0.1', () => r()));
-    cleanups.push(() => again.close());
-    await waitFor(() => c.got === 'ok:PING\r\n', { name: 'request delivered once after re-dial', timeoutMs: 3000 });
-    assert.equal(again.received, 'PING\r\n');
-    c.s.destroy();
-  });
-});

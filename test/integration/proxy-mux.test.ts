@@ -66,6 +66,7 @@ void describe('proxy mux - real redis-server', { skip: missingBinaries('redis-se
       idleTimeoutMs: 0,
       keepAliveMs: 0,
       mux: true,
+      pumpThreads: 2,
       onLog: () => undefined,
     });
     port = (await dp.listen()).port;

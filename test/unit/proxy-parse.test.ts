@@ -147,6 +147,8 @@ void describe('proxy parsing', () => {
             frozen: 0,
             bytesFromClients: 10,
             bytesToClients: 20,
+            forwarding: 'native',
+            pumpThreads: 2,
             released: 2,
             holdTotalMs: 1500,
             holdMaxMs: 1000,

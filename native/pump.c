@@ -1,0 +1,667 @@
+// vigil pump: moves bytes between pairs of connected TCP sockets on one thread of its own (epoll, level
+// triggered). It is the proxy's L4 forwarding loop only; every decision (when to connect, where, when to hold,
+// freeze or close) stays in TypeScript (src/proxy/dataplane.ts), which hands a session over once both sockets are
+// connected and then sends commands.
+//
+// Contract (JS side: src/proxy/pump.ts):
+//   create(onClosed)                 -> handle; onClosed(id) runs on the JS thread when a session has ended
+//   add(h, id, fdA, fdB, pre|null, frozen, group)
+//                                    duplicates fdA (client) and fdB (upstream) right away, so the caller may close
+//                                    its own descriptors on return; `pre` = bytes already read from A, sent to B
+//                                    first (not while frozen). Ids are the caller's, unique among live sessions of
+//                                    this handle; group (< 256) names the counters the session adds to.
+//   freeze(h, id, on)                on: stop reading A and stop writing A's pending bytes to B (B's replies
+//                                    still reach A); off: flush what A had pending, read A again
+//   close(h, id, mode, msg|null)     mode 0 (fence): close B now, send what B already sent plus `msg` to A, then
+//                                    FIN to A; A is read and discarded until it closes or 1 s passes.
+//                                    mode 1 (abort): close both now. Either way onClosed(id) follows.
+//   stats(h, group)                  -> [bytes read from A sides, bytes read from B sides, live sessions]
+//   destroy(h)                       stops the thread and closes every descriptor it owns.
+// A session ends by itself when both directions have seen EOF and everything is written (half-close is passed
+// on with shutdown(SHUT_WR), like allowHalfOpen sockets), or on any socket error.
+// Commands are queued under a mutex and the thread is woken through an eventfd; only the thread touches
+// sessions.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RBUF_SIZE (256 * 1024)
+#define NBUCKETS 4096
+#define CLOSE_GRACE_MS 1000
+#define NGROUPS 256
+
+typedef struct session session_t;
+
+typedef struct {
+  session_t *s;
+  int side; // 0 = A (client), 1 = B (upstream); -1 = the wake-up eventfd
+} tag_t;
+
+typedef struct {
+  char *buf;
+  size_t off, len, cap;
+} pend_t;
+
+struct session {
+  uint32_t id;
+  uint32_t group; // the caller's counter group (one per listener)
+  int fd[2];
+  tag_t tag[2];
+  pend_t pend[2];     // pend[i]: read from side i, not yet written to the other side
+  uint8_t eof[2];     // EOF read on side i
+  uint8_t shut[2];    // shutdown(SHUT_WR) done on side i
+  uint8_t frozen;     // do not read side A
+  uint8_t closing;    // fenced: B is closed, A is draining
+  uint8_t dead;       // finished; freed at the end of the current epoll batch
+  uint32_t want[2];   // epoll interest registered per side
+  uint8_t reg[2];     // side registered with epoll (possibly with no events: HUP/ERR still arrive)
+  int64_t deadline;   // closing: when to give up on A
+  session_t *hnext;   // hash chain
+  session_t *cnext;   // closing list / dead list
+};
+
+enum { CMD_ADD, CMD_FREEZE, CMD_CLOSE, CMD_STOP };
+
+typedef struct cmd {
+  int kind;
+  uint32_t id;
+  uint32_t group;
+  int fda, fdb;
+  int arg;
+  char *data;
+  size_t len;
+  struct cmd *next;
+} cmd_t;
+
+typedef struct {
+  int ep;
+  int evfd;
+  tag_t evtag;
+  pthread_t thread;
+  pthread_mutex_t mu;
+  cmd_t *head, *tail;
+  napi_threadsafe_function tsfn;
+  session_t *buckets[NBUCKETS];
+  session_t *closing;
+  session_t *dead; // finished sessions, freed after the batch (later events of the batch may name them)
+  char *rbuf;
+  uint64_t bytes[NGROUPS][2]; // per group: read from A sides, read from B sides (atomics)
+  int64_t live[NGROUPS];      // per group (atomic)
+  int64_t live_all;           // atomic
+  int stopped;
+} pump_t;
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static session_t *lookup(pump_t *p, uint32_t id) {
+  for (session_t *s = p->buckets[id % NBUCKETS]; s; s = s->hnext)
+    if (s->id == id) return s;
+  return NULL;
+}
+
+static void unlink_session(pump_t *p, session_t *s) {
+  session_t **pp = &p->buckets[s->id % NBUCKETS];
+  while (*pp && *pp != s) pp = &(*pp)->hnext;
+  if (*pp) *pp = s->hnext;
+  if (s->closing) {
+    session_t **cp = &p->closing;
+    while (*cp && *cp != s) cp = &(*cp)->cnext;
+    if (*cp) *cp = s->cnext;
+  }
+}
+
+// Sides stay registered while open, with an empty event set when nothing is wanted, so that a peer's reset or
+// hang-up (EPOLLERR/EPOLLHUP, always reported) is seen even while the side is frozen or back-pressured.
+static void set_want(pump_t *p, session_t *s, int i, uint32_t want) {
+  if (s->fd[i] < 0 || (s->reg[i] && s->want[i] == want)) return;
+  struct epoll_event ev = {.events = want, .data = {.ptr = &s->tag[i]}};
+  epoll_ctl(p->ep, s->reg[i] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s->fd[i], &ev);
+  s->reg[i] = 1;
+  s->want[i] = want;
+}
+
+static void unregister(pump_t *p, session_t *s, int i) {
+  if (s->fd[i] >= 0 && s->reg[i]) epoll_ctl(p->ep, EPOLL_CTL_DEL, s->fd[i], NULL);
+  s->reg[i] = 0;
+  s->want[i] = 0;
+}
+
+// What side i should be polled for, from the session's state.
+static void refresh(pump_t *p, session_t *s, int i) {
+  uint32_t w = 0;
+  if (s->closing) {
+    if (i == 0) w = (s->eof[0] ? 0 : EPOLLIN) | (s->pend[1].len ? EPOLLOUT : 0);
+  } else {
+    if (!s->eof[i] && s->pend[i].len == 0 && !(i == 0 && s->frozen)) w |= EPOLLIN;
+    // Bytes from A wait while frozen (nothing reaches B while the gate is closed); B's bytes still reach A.
+    if (s->pend[1 - i].len && !(i == 1 && s->frozen)) w |= EPOLLOUT;
+  }
+  set_want(p, s, i, w);
+}
+
+static void notify_closed(pump_t *p, uint32_t id) {
+  uint32_t *msg = malloc(sizeof(uint32_t));
+  if (!msg) return;
+  *msg = id;
+  if (napi_call_threadsafe_function(p->tsfn, msg, napi_tsfn_nonblocking) != napi_ok) free(msg);
+}
+
+static void finish(pump_t *p, session_t *s) {
+  if (s->dead) return;
+  for (int i = 0; i < 2; i++) {
+    unregister(p, s, i);
+    if (s->fd[i] >= 0) close(s->fd[i]);
+    s->fd[i] = -1;
+    free(s->pend[i].buf);
+    s->pend[i].buf = NULL;
+    s->pend[i].len = 0;
+  }
+  unlink_session(p, s);
+  s->dead = 1;
+  s->cnext = p->dead;
+  p->dead = s;
+  __atomic_fetch_sub(&p->live[s->group], 1, __ATOMIC_RELAXED);
+  __atomic_fetch_sub(&p->live_all, 1, __ATOMIC_RELAXED);
+  notify_closed(p, s->id);
+}
+
+static void reap(pump_t *p) {
+  while (p->dead) {
+    session_t *s = p->dead;
+    p->dead = s->cnext;
+    free(s);
+  }
+}
+
+static int append(pend_t *q, const char *data, size_t n) {
+  if (q->off > 0 && q->len > 0 && q->off + q->len + n > q->cap) {
+    memmove(q->buf, q->buf + q->off, q->len);
+    q->off = 0;
+  } else if (q->len == 0) {
+    q->off = 0;
+  }
+  if (q->off + q->len + n > q->cap) {
+    size_t cap = q->cap ? q->cap : 16384;
+    while (cap < q->off + q->len + n) cap *= 2;
+    char *b = realloc(q->buf, cap);
+    if (!b) return -1;
+    q->buf = b;
+    q->cap = cap;
+  }
+  memcpy(q->buf + q->off + q->len, data, n);
+  q->len += n;
+  return 0;
+}
+
+// Write what is pending for the other side of i (pend[i] goes to side 1-i). Returns -1 on a fatal error.
+static int flush_to(session_t *s, int i) {
+  pend_t *q = &s->pend[i];
+  int to = 1 - i;
+  while (q->len > 0) {
+    ssize_t w = send(s->fd[to], q->buf + q->off, q->len, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      return -1;
+    }
+    q->off += (size_t)w;
+    q->len -= (size_t)w;
+  }
+  q->off = 0;
+  if (s->eof[i] && !s->shut[to]) {
+    shutdown(s->fd[to], SHUT_WR);
+    s->shut[to] = 1;
+  }
+  return 0;
+}
+
+// A fenced session ends once A has everything (and our FIN) and A has closed its side, or at the deadline.
+static void closing_progress(pump_t *p, session_t *s) {
+  if (s->pend[1].len == 0 && s->shut[0] && s->eof[0]) {
+    finish(p, s);
+    return;
+  }
+  refresh(p, s, 0);
+}
+
+static void start_closing(pump_t *p, session_t *s, const char *msg, size_t msglen) {
+  // B goes now; A gets what B already sent, the message, then FIN.
+  unregister(p, s, 1);
+  if (s->fd[1] >= 0) close(s->fd[1]);
+  s->fd[1] = -1;
+  s->pend[0].len = 0;
+  s->closing = 1;
+  s->frozen = 1;
+  if (msg && msglen) append(&s->pend[1], msg, msglen);
+  s->eof[1] = 1;
+  s->shut[0] = 0;
+  s->deadline = now_ms() + CLOSE_GRACE_MS;
+  s->cnext = p->closing;
+  p->closing = s;
+  // flush_to(s, 1) sends pend[1] to A and shuts A's write side once it is empty (eof[1] is set).
+  if (flush_to(s, 1) < 0) {
+    finish(p, s);
+    return;
+  }
+  closing_progress(p, s);
+}
+
+static void on_readable(pump_t *p, session_t *s, int i) {
+  ssize_t n = recv(s->fd[i], p->rbuf, RBUF_SIZE, 0);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    finish(p, s);
+    return;
+  }
+  if (s->closing) { // draining A after a fence: discard what it sends; its EOF only stops the reading
+    if (n == 0) {
+      s->eof[0] = 1;
+      closing_progress(p, s);
+    }
+    return;
+  }
+  if (n == 0) {
+    s->eof[i] = 1;
+    if (s->pend[i].len == 0 && !s->shut[1 - i]) {
+      shutdown(s->fd[1 - i], SHUT_WR);
+      s->shut[1 - i] = 1;
+    }
+    if (s->eof[0] && s->eof[1] && s->pend[0].len == 0 && s->pend[1].len == 0) {
+      finish(p, s);
+      return;
+    }
+    refresh(p, s, i);
+    return;
+  }
+  __atomic_fetch_add(&p->bytes[s->group][i], (uint64_t)n, __ATOMIC_RELAXED);
+  ssize_t w;
+  do {
+    w = send(s->fd[1 - i], p->rbuf, (size_t)n, MSG_NOSIGNAL);
+  } while (w < 0 && errno == EINTR);
+  if (w < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      finish(p, s);
+      return;
+    }
+    w = 0;
+  }
+  if (w < n) {
+    if (append(&s->pend[i], p->rbuf + w, (size_t)(n - w)) < 0) {
+      finish(p, s);
+      return;
+    }
+    refresh(p, s, i);
+    refresh(p, s, 1 - i);
+  }
+}
+
+static void on_writable(pump_t *p, session_t *s, int to) {
+  int i = 1 - to;
+  if (flush_to(s, i) < 0) {
+    finish(p, s);
+    return;
+  }
+  if (s->closing) {
+    closing_progress(p, s);
+    return;
+  }
+  if (s->eof[0] && s->eof[1] && s->pend[0].len == 0 && s->pend[1].len == 0) {
+    finish(p, s);
+    return;
+  }
+  refresh(p, s, i);
+  refresh(p, s, to);
+}
+
+static void run_cmd(pump_t *p, cmd_t *c) {
+  if (c->kind == CMD_ADD) {
+    session_t *s = calloc(1, sizeof(session_t));
+    if (!s) {
+      close(c->fda);
+      close(c->fdb);
+      notify_closed(p, c->id);
+      return;
+    }
+    s->id = c->id;
+    s->group = c->group;
+    s->fd[0] = c->fda;
+    s->fd[1] = c->fdb;
+    for (int i = 0; i < 2; i++) {
+      s->tag[i].s = s;
+      s->tag[i].side = i;
+    }
+    s->frozen = (uint8_t)c->arg;
+    s->hnext = p->buckets[c->id % NBUCKETS];
+    p->buckets[c->id % NBUCKETS] = s;
+    __atomic_fetch_add(&p->live[s->group], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&p->live_all, 1, __ATOMIC_RELAXED);
+    if (c->len && append(&s->pend[0], c->data, c->len) < 0) {
+      finish(p, s);
+      return;
+    }
+    if (!s->frozen && flush_to(s, 0) < 0) {
+      finish(p, s);
+      return;
+    }
+    refresh(p, s, 0);
+    refresh(p, s, 1);
+    return;
+  }
+  session_t *s = lookup(p, c->id);
+  if (!s) return;
+  if (c->kind == CMD_FREEZE) {
+    if (s->closing) return;
+    s->frozen = (uint8_t)c->arg;
+    if (!s->frozen && flush_to(s, 0) < 0) {
+      finish(p, s);
+      return;
+    }
+    refresh(p, s, 0);
+    refresh(p, s, 1);
+  } else if (c->kind == CMD_CLOSE) {
+    if (c->arg == 1) {
+      finish(p, s);
+    } else if (!s->closing) {
+      start_closing(p, s, c->data, c->len);
+    }
+  }
+}
+
+static void run_commands(pump_t *p) {
+  uint64_t v;
+  if (read(p->evfd, &v, sizeof v) < 0) { /* nothing pending */
+  }
+  pthread_mutex_lock(&p->mu);
+  cmd_t *c = p->head;
+  p->head = p->tail = NULL;
+  pthread_mutex_unlock(&p->mu);
+  while (c) {
+    cmd_t *next = c->next;
+    if (c->kind == CMD_STOP) p->stopped = 1;
+    else run_cmd(p, c);
+    free(c->data);
+    free(c);
+    c = next;
+  }
+}
+
+static void *thread_main(void *arg) {
+  pump_t *p = arg;
+  struct epoll_event evs[256];
+  while (!p->stopped) {
+    int n = epoll_wait(p->ep, evs, 256, p->closing ? 100 : -1);
+    if (n < 0 && errno != EINTR) break;
+    for (int k = 0; k < n; k++) {
+      tag_t *t = evs[k].data.ptr;
+      if (t->side < 0) {
+        run_commands(p);
+        continue;
+      }
+      session_t *s = t->s;
+      int i = t->side;
+      uint32_t e = evs[k].events;
+      if (s->dead) continue;
+      if (e & EPOLLERR) {
+        finish(p, s);
+        continue;
+      }
+      if (e & EPOLLOUT) on_writable(p, s, i);
+      if (s->dead) continue;
+      if (e & EPOLLIN) on_readable(p, s, i);
+      // A hang-up on a side we are not reading (frozen, back-pressured, or already at EOF): the peer is gone.
+      else if (e & EPOLLHUP) finish(p, s);
+    }
+    if (p->closing) {
+      int64_t now = now_ms();
+      for (session_t *s = p->closing, *next; s; s = next) {
+        next = s->cnext;
+        if (now >= s->deadline) finish(p, s);
+      }
+    }
+    reap(p);
+  }
+  for (int b = 0; b < NBUCKETS; b++) {
+    while (p->buckets[b]) finish(p, p->buckets[b]);
+  }
+  reap(p);
+  return NULL;
+}
+
+// --- JS glue ---------------------------------------------------------------------------------------------------
+
+static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
+  (void)ctx;
+  uint32_t *id = data;
+  if (env && cb) {
+    napi_value undef, arg;
+    napi_get_undefined(env, &undef);
+    napi_create_uint32(env, *id, &arg);
+    napi_call_function(env, undef, cb, 1, &arg, NULL);
+  }
+  free(id);
+}
+
+static void push(pump_t *p, cmd_t *c) {
+  c->next = NULL;
+  pthread_mutex_lock(&p->mu);
+  if (p->tail) p->tail->next = c;
+  else p->head = c;
+  p->tail = c;
+  pthread_mutex_unlock(&p->mu);
+  uint64_t one = 1;
+  if (write(p->evfd, &one, sizeof one) < 0) { /* counter saturated: a wake-up is pending anyway */
+  }
+}
+
+#define THROW(env, msg)                                                                                            \
+  do {                                                                                                             \
+    napi_throw_error(env, NULL, msg);                                                                              \
+    return NULL;                                                                                                   \
+  } while (0)
+
+static pump_t *get_pump(napi_env env, napi_value v) {
+  pump_t *p = NULL;
+  if (napi_get_value_external(env, v, (void **)&p) != napi_ok) return NULL;
+  return p;
+}
+
+static void stop_pump(pump_t *p) {
+  if (p->stopped == 2) return;
+  cmd_t *c = calloc(1, sizeof(cmd_t));
+  if (c) {
+    c->kind = CMD_STOP;
+    push(p, c);
+    pthread_join(p->thread, NULL);
+  }
+  p->stopped = 2;
+  close(p->ep);
+  close(p->evfd);
+  napi_release_threadsafe_function(p->tsfn, napi_tsfn_abort);
+}
+
+static void env_cleanup(void *arg) { stop_pump(arg); }
+
+static napi_value js_create(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], name, ext;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1) THROW(env, "create(onClosed) needs a callback");
+  pump_t *p = calloc(1, sizeof(pump_t));
+  if (!p) THROW(env, "out of memory");
+  p->rbuf = malloc(RBUF_SIZE);
+  p->ep = epoll_create1(EPOLL_CLOEXEC);
+  p->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (!p->rbuf || p->ep < 0 || p->evfd < 0) THROW(env, "pump: cannot create epoll/eventfd");
+  pthread_mutex_init(&p->mu, NULL);
+  p->evtag.s = NULL;
+  p->evtag.side = -1;
+  struct epoll_event ev = {.events = EPOLLIN, .data = {.ptr = &p->evtag}};
+  epoll_ctl(p->ep, EPOLL_CTL_ADD, p->evfd, &ev);
+  napi_create_string_utf8(env, "vigil-pump", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &p->tsfn) !=
+      napi_ok)
+    THROW(env, "pump: cannot create the callback");
+  napi_unref_threadsafe_function(env, p->tsfn);
+  if (pthread_create(&p->thread, NULL, thread_main, p) != 0) THROW(env, "pump: cannot start its thread");
+  napi_add_env_cleanup_hook(env, env_cleanup, p);
+  napi_create_external(env, p, NULL, NULL, &ext);
+  return ext;
+}
+
+static int get_bytes(napi_env env, napi_value v, char **out, size_t *len) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  *out = NULL;
+  *len = 0;
+  if (t == napi_null || t == napi_undefined) return 0;
+  void *data;
+  size_t n;
+  if (napi_get_buffer_info(env, v, &data, &n) != napi_ok) return -1;
+  if (n == 0) return 0;
+  *out = malloc(n);
+  if (!*out) return -1;
+  memcpy(*out, data, n);
+  *len = n;
+  return 0;
+}
+
+static napi_value js_add(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 7) THROW(env, "add(h, id, fdA, fdB, pre, frozen, group)");
+  pump_t *p = get_pump(env, argv[0]);
+  if (!p || p->stopped) THROW(env, "pump is not running");
+  uint32_t id;
+  int32_t fa, fb;
+  bool frozen = false;
+  napi_get_value_uint32(env, argv[1], &id);
+  napi_get_value_int32(env, argv[2], &fa);
+  napi_get_value_int32(env, argv[3], &fb);
+  uint32_t group = 0;
+  napi_get_value_bool(env, argv[5], &frozen);
+  napi_get_value_uint32(env, argv[6], &group);
+  if (group >= NGROUPS) THROW(env, "add: group must be below 256");
+  cmd_t *c = calloc(1, sizeof(cmd_t));
+  if (!c) THROW(env, "out of memory");
+  c->kind = CMD_ADD;
+  c->id = id;
+  c->group = group;
+  c->arg = frozen ? 1 : 0;
+  if (get_bytes(env, argv[4], &c->data, &c->len) < 0) {
+    free(c);
+    THROW(env, "add: pre must be a Buffer or null");
+  }
+  c->fda = fcntl(fa, F_DUPFD_CLOEXEC, 0);
+  c->fdb = fcntl(fb, F_DUPFD_CLOEXEC, 0);
+  if (c->fda < 0 || c->fdb < 0) {
+    if (c->fda >= 0) close(c->fda);
+    if (c->fdb >= 0) close(c->fdb);
+    free(c->data);
+    free(c);
+    THROW(env, "add: cannot duplicate the descriptors");
+  }
+  fcntl(c->fda, F_SETFL, fcntl(c->fda, F_GETFL) | O_NONBLOCK);
+  fcntl(c->fdb, F_SETFL, fcntl(c->fdb, F_GETFL) | O_NONBLOCK);
+  push(p, c);
+  return NULL;
+}
+
+static napi_value js_freeze(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  pump_t *p = argc >= 3 ? get_pump(env, argv[0]) : NULL;
+  if (!p || p->stopped) THROW(env, "pump is not running");
+  uint32_t id;
+  bool on;
+  napi_get_value_uint32(env, argv[1], &id);
+  napi_get_value_bool(env, argv[2], &on);
+  cmd_t *c = calloc(1, sizeof(cmd_t));
+  if (!c) THROW(env, "out of memory");
+  c->kind = CMD_FREEZE;
+  c->id = id;
+  c->arg = on ? 1 : 0;
+  push(p, c);
+  return NULL;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  pump_t *p = argc >= 3 ? get_pump(env, argv[0]) : NULL;
+  if (!p || p->stopped) THROW(env, "pump is not running");
+  uint32_t id;
+  int32_t mode;
+  napi_get_value_uint32(env, argv[1], &id);
+  napi_get_value_int32(env, argv[2], &mode);
+  cmd_t *c = calloc(1, sizeof(cmd_t));
+  if (!c) THROW(env, "out of memory");
+  c->kind = CMD_CLOSE;
+  c->id = id;
+  c->arg = mode;
+  if (argc >= 4 && get_bytes(env, argv[3], &c->data, &c->len) < 0) {
+    free(c);
+    THROW(env, "close: msg must be a Buffer or null");
+  }
+  push(p, c);
+  return NULL;
+}
+
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], arr, v;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  pump_t *p = argc >= 2 ? get_pump(env, argv[0]) : NULL;
+  if (!p) THROW(env, "stats(h, group)");
+  uint32_t g = 0;
+  napi_get_value_uint32(env, argv[1], &g);
+  if (g >= NGROUPS) THROW(env, "stats: group must be below 256");
+  napi_create_array_with_length(env, 3, &arr);
+  napi_create_double(env, (double)__atomic_load_n(&p->bytes[g][0], __ATOMIC_RELAXED), &v);
+  napi_set_element(env, arr, 0, v);
+  napi_create_double(env, (double)__atomic_load_n(&p->bytes[g][1], __ATOMIC_RELAXED), &v);
+  napi_set_element(env, arr, 1, v);
+  napi_create_double(env, (double)__atomic_load_n(&p->live[g], __ATOMIC_RELAXED), &v);
+  napi_set_element(env, arr, 2, v);
+  return arr;
+}
+
+static napi_value js_destroy(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  pump_t *p = argc >= 1 ? get_pump(env, argv[0]) : NULL;
+  if (!p) THROW(env, "not a pump");
+  if (p->stopped != 2) napi_remove_env_cleanup_hook(env, env_cleanup, p);
+  stop_pump(p);
+  return NULL;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_property_descriptor props[] = {
+      {"create", NULL, js_create, NULL, NULL, NULL, napi_default, NULL},
+      {"add", NULL, js_add, NULL, NULL, NULL, napi_default, NULL},
+      {"freeze", NULL, js_freeze, NULL, NULL, NULL, napi_default, NULL},
+      {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"destroy", NULL, js_destroy, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}

@@ -1,0 +1,185 @@
+// The native byte pump (native/pump.c): forwards bytes between a client socket and its upstream socket on a
+// thread of its own, so L4 forwarding costs what it costs in C. Optional: when the addon was not built (no C
+// compiler at `npm ci`) or VIGIL_PUMP=js, `loadPump()` returns null and the data plane forwards in JavaScript.
+// This module only adapts the addon; DataPlane decides everything.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import type { Socket } from 'node:net';
+
+interface Binding {
+  create(onClosed: (id: number) => void): unknown;
+  add(h: unknown, id: number, fdA: number, fdB: number, pre: Buffer | null, frozen: boolean, group: number): void;
+  freeze(h: unknown, id: number, on: boolean): void;
+  close(h: unknown, id: number, mode: 0 | 1, msg: Buffer | null): void;
+  stats(h: unknown, group: number): [number, number, number];
+  destroy(h: unknown): void;
+}
+
+/** Where `npm ci` (scripts/build-native.mjs) puts the addon: <repo>/build/vigil_pump.node. */
+export const PUMP_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'vigil_pump.node');
+
+let binding: Binding | null | undefined;
+let loadError = '';
+
+function loadBinding(): Binding | null {
+  if (binding !== undefined) return binding;
+  binding = null;
+  if (process.env.VIGIL_PUMP === 'js') {
+    loadError = 'disabled by VIGIL_PUMP=js';
+  } else if (process.platform !== 'linux') {
+    loadError = 'the native pump needs Linux (epoll)';
+  } else if (!existsSync(PUMP_PATH)) {
+    loadError = `${PUMP_PATH} not built (npm ci builds it when a C compiler is present)`;
+  } else {
+    try {
+      binding = createRequire(import.meta.url)(PUMP_PATH) as Binding;
+    } catch (err) {
+      loadError = `cannot load ${PUMP_PATH}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+  return binding;
+}
+
+/** Why the native pump is not in use ('' when it is). */
+export function pumpUnavailableReason(): string {
+  loadBinding();
+  return loadError;
+}
+
+/** The file descriptor behind a connected net.Socket, or -1 (e.g. not a TCP socket). */
+export function socketFd(sock: Socket): number {
+  const handle = (sock as unknown as { _handle?: { fd?: unknown } })._handle;
+  return typeof handle?.fd === 'number' ? handle.fd : -1;
+}
+
+/** Counters of one group of sessions (one listener), summed over the pump's threads. */
+export interface PumpStats {
+  bytesFromClients: number;
+  bytesToClients: number;
+  live: number;
+}
+
+/**
+ * The process's pump: `threads` native forwarding threads (each its own epoll loop); a new session goes to the
+ * thread with the fewest live sessions. Sessions are named by ids the pump hands out; `onClosed` is called on
+ * the JS thread exactly once per session after it ended, whatever ended it. Groups (< 256) keep counters apart
+ * per listener.
+ */
+export class Pump {
+  private readonly handles: unknown[];
+  private readonly live: number[];
+  private readonly sessions = new Map<number, { thread: number; onClosed: () => void }>();
+  private nextId = 1;
+  private nextGroup = 0;
+  private destroyed = false;
+
+  private constructor(
+    private readonly b: Binding,
+    readonly threads: number,
+  ) {
+    this.live = new Array<number>(threads).fill(0);
+    this.handles = Array.from({ length: threads }, () =>
+      b.create((id) => {
+        const s = this.sessions.get(id);
+        if (!s) return;
+        this.sessions.delete(id);
+        this.live[s.thread]!--;
+        s.onClosed();
+      }),
+    );
+  }
+
+  /** A counter group for one listener. */
+  newGroup(): number {
+    if (this.nextGroup >= 256) throw new Error('the native pump supports at most 256 listeners per process');
+    return this.nextGroup++;
+  }
+
+  /**
+   * Hand both sockets to the pump and return the session id, or 0 if they cannot be handed over (the caller then
+   * forwards in JS). The sockets must be connected and their handles not reading; `pre` holds client bytes
+   * already read in JS, sent upstream first (once not frozen). On success the pump owns duplicates of both
+   * descriptors and the caller must destroy its sockets (without ending them).
+   */
+  add(
+    group: number,
+    client: Socket,
+    upstream: Socket,
+    pre: Buffer | null,
+    frozen: boolean,
+    onClosed: () => void,
+  ): number {
+    const fa = socketFd(client);
+    const fb = socketFd(upstream);
+    if (fa < 0 || fb < 0 || this.destroyed) return 0;
+    let thread = 0;
+    for (let t = 1; t < this.threads; t++) if (this.live[t]! < this.live[thread]!) thread = t;
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
+    try {
+      this.b.add(this.handles[thread], id, fa, fb, pre, frozen, group);
+    } catch {
+      return 0;
+    }
+    this.sessions.set(id, { thread, onClosed });
+    this.live[thread]!++;
+    return id;
+  }
+
+  private handle(id: number): unknown {
+    const s = this.sessions.get(id);
+    return s && !this.destroyed ? this.handles[s.thread] : undefined;
+  }
+
+  /** Stop (or resume) forwarding the client's bytes; the upstream's bytes keep reaching the client. */
+  freeze(id: number, on: boolean): void {
+    const h = this.handle(id);
+    if (h !== undefined) this.b.freeze(h, id, on);
+  }
+
+  /** Fence: drop the upstream now, flush to the client what it had sent plus `msg`, then FIN the client. */
+  fence(id: number, msg: string | null): void {
+    const h = this.handle(id);
+    if (h !== undefined) this.b.close(h, id, 0, msg === null ? null : Buffer.from(msg));
+  }
+
+  /** Close both sockets at once. */
+  abort(id: number): void {
+    const h = this.handle(id);
+    if (h !== undefined) this.b.close(h, id, 1, null);
+  }
+
+  stats(group: number): PumpStats {
+    const out = { bytesFromClients: 0, bytesToClients: 0, live: 0 };
+    for (const h of this.handles) {
+      const [a, b, live] = this.b.stats(h, group);
+      out.bytesFromClients += a;
+      out.bytesToClients += b;
+      out.live += live;
+    }
+    return out;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const h of this.handles) this.b.destroy(h);
+    if (Pump.shared === this) Pump.shared = null;
+  }
+
+  private static shared: Pump | null = null;
+  /**
+   * The process's pump with `threads` threads, started on first use (later calls get the same pump whatever
+   * they ask); null when threads is 0 or the native pump is unavailable (see pumpUnavailableReason).
+   */
+  static get(threads: number): Pump | null {
+    if (Pump.shared) return Pump.shared;
+    if (threads <= 0) return null;
+    const b = loadBinding();
+    if (!b) return null;
+    Pump.shared = new Pump(b, Math.min(threads, 64));
+    return Pump.shared;
+  }
+}
