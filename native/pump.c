@@ -5,11 +5,13 @@
 //
 // Contract (JS side: src/proxy/pump.ts):
 //   create(onClosed)                 -> handle; onClosed(id) runs on the JS thread when a session has ended
-//   add(h, id, fdA, fdB, pre|null, frozen, group)
+//   add(h, id, fdA, fdB, pre|null, frozen, group, idleMs)
 //                                    duplicates fdA (client) and fdB (upstream) right away, so the caller may close
 //                                    its own descriptors on return; `pre` = bytes already read from A, sent to B
 //                                    first (not while frozen). Ids are the caller's, unique among live sessions of
-//                                    this handle; group (< 256) names the counters the session adds to.
+//                                    this handle; group (< 256) names the counters the session adds to; idleMs > 0
+//                                    closes both sides after that long without a byte read from either (checked
+//                                    every 250 ms).
 //   freeze(h, id, on)                on: stop reading A and stop writing A's pending bytes to B (B's replies
 //                                    still reach A); off: flush what A had pending, read A again
 //   close(h, id, mode, msg|null)     mode 0 (fence): close B now, send what B already sent plus `msg` to A, then
@@ -39,6 +41,7 @@
 #define NBUCKETS 4096
 #define CLOSE_GRACE_MS 1000
 #define NGROUPS 256
+#define IDLE_SWEEP_MS 250
 
 typedef struct session session_t;
 
@@ -66,6 +69,8 @@ struct session {
   uint32_t want[2];   // epoll interest registered per side
   uint8_t reg[2];     // side registered with epoll (possibly with no events: HUP/ERR still arrive)
   int64_t deadline;   // closing: when to give up on A
+  uint32_t idle_ms;   // close after this long without a byte read (0 = never)
+  int64_t last;       // last read, ms (monotonic), kept only when idle_ms > 0
   session_t *hnext;   // hash chain
   session_t *cnext;   // closing list / dead list
 };
@@ -78,6 +83,7 @@ typedef struct cmd {
   uint32_t group;
   int fda, fdb;
   int arg;
+  uint32_t idle_ms;
   char *data;
   size_t len;
   struct cmd *next;
@@ -98,6 +104,8 @@ typedef struct {
   uint64_t bytes[NGROUPS][2]; // per group: read from A sides, read from B sides (atomics)
   int64_t live[NGROUPS];      // per group (atomic)
   int64_t live_all;           // atomic
+  int idle_sessions;          // sessions with an idle timeout (thread only)
+  int64_t next_sweep;
   int stopped;
 } pump_t;
 
@@ -171,6 +179,7 @@ static void finish(pump_t *p, session_t *s) {
     s->pend[i].len = 0;
   }
   unlink_session(p, s);
+  if (s->idle_ms) p->idle_sessions--;
   s->dead = 1;
   s->cnext = p->dead;
   p->dead = s;
@@ -261,12 +270,16 @@ static void start_closing(pump_t *p, session_t *s, const char *msg, size_t msgle
 }
 
 static void on_readable(pump_t *p, session_t *s, int i) {
+  // An event collected before a command of the same batch (freeze, fence) or before back-pressure set in must not
+  // act: reading now would forward while frozen or overtake bytes already pending.
+  if (!s->closing && ((i == 0 && s->frozen) || s->pend[i].len > 0)) return;
   ssize_t n = recv(s->fd[i], p->rbuf, RBUF_SIZE, 0);
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
     finish(p, s);
     return;
   }
+  if (s->idle_ms) s->last = now_ms();
   if (s->closing) { // draining A after a fence: discard what it sends; its EOF only stops the reading
     if (n == 0) {
       s->eof[0] = 1;
@@ -311,6 +324,7 @@ static void on_readable(pump_t *p, session_t *s, int i) {
 
 static void on_writable(pump_t *p, session_t *s, int to) {
   int i = 1 - to;
+  if (to == 1 && s->frozen) return; // stale: nothing goes upstream while frozen
   if (flush_to(s, i) < 0) {
     finish(p, s);
     return;
@@ -345,6 +359,11 @@ static void run_cmd(pump_t *p, cmd_t *c) {
       s->tag[i].side = i;
     }
     s->frozen = (uint8_t)c->arg;
+    s->idle_ms = c->idle_ms;
+    if (s->idle_ms) {
+      s->last = now_ms();
+      p->idle_sessions++;
+    }
     s->hnext = p->buckets[c->id % NBUCKETS];
     p->buckets[c->id % NBUCKETS] = s;
     __atomic_fetch_add(&p->live[s->group], 1, __ATOMIC_RELAXED);
@@ -403,7 +422,7 @@ static void *thread_main(void *arg) {
   pump_t *p = arg;
   struct epoll_event evs[256];
   while (!p->stopped) {
-    int n = epoll_wait(p->ep, evs, 256, p->closing ? 100 : -1);
+    int n = epoll_wait(p->ep, evs, 256, p->closing ? 100 : p->idle_sessions ? IDLE_SWEEP_MS : -1);
     if (n < 0 && errno != EINTR) break;
     for (int k = 0; k < n; k++) {
       tag_t *t = evs[k].data.ptr;
@@ -414,16 +433,29 @@ static void *thread_main(void *arg) {
       session_t *s = t->s;
       int i = t->side;
       uint32_t e = evs[k].events;
-      if (s->dead) continue;
+      // Dead, or a side closed by a fence earlier in this batch: the event is stale.
+      if (s->dead || s->fd[i] < 0) continue;
       if (e & EPOLLERR) {
         finish(p, s);
         continue;
       }
       if (e & EPOLLOUT) on_writable(p, s, i);
-      if (s->dead) continue;
+      if (s->dead || s->fd[i] < 0) continue;
       if (e & EPOLLIN) on_readable(p, s, i);
       // A hang-up on a side we are not reading (frozen, back-pressured, or already at EOF): the peer is gone.
       else if (e & EPOLLHUP) finish(p, s);
+    }
+    if (p->idle_sessions) {
+      int64_t now = now_ms();
+      if (now >= p->next_sweep) {
+        p->next_sweep = now + IDLE_SWEEP_MS;
+        for (int b = 0; b < NBUCKETS; b++) {
+          for (session_t *s = p->buckets[b], *next; s; s = next) {
+            next = s->hnext;
+            if (s->idle_ms && !s->closing && now - s->last >= (int64_t)s->idle_ms) finish(p, s);
+          }
+        }
+      }
     }
     if (p->closing) {
       int64_t now = now_ms();
@@ -540,10 +572,10 @@ static int get_bytes(napi_env env, napi_value v, char **out, size_t *len) {
 }
 
 static napi_value js_add(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 7) THROW(env, "add(h, id, fdA, fdB, pre, frozen, group)");
+  if (argc < 8) THROW(env, "add(h, id, fdA, fdB, pre, frozen, group, idleMs)");
   pump_t *p = get_pump(env, argv[0]);
   if (!p || p->stopped) THROW(env, "pump is not running");
   uint32_t id;
@@ -555,12 +587,15 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
   uint32_t group = 0;
   napi_get_value_bool(env, argv[5], &frozen);
   napi_get_value_uint32(env, argv[6], &group);
+  uint32_t idle_ms = 0;
+  napi_get_value_uint32(env, argv[7], &idle_ms);
   if (group >= NGROUPS) THROW(env, "add: group must be below 256");
   cmd_t *c = calloc(1, sizeof(cmd_t));
   if (!c) THROW(env, "out of memory");
   c->kind = CMD_ADD;
   c->id = id;
   c->group = group;
+  c->idle_ms = idle_ms;
   c->arg = frozen ? 1 : 0;
   if (get_bytes(env, argv[4], &c->data, &c->len) < 0) {
     free(c);

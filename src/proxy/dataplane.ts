@@ -3,7 +3,7 @@
 // that is no longer the route. Shell code: it makes no routing decision of its own (those come from Router).
 // Forwarding of an open session is done by the native pump (src/proxy/pump.ts, its own threads) when available:
 // JS accepts, holds, dials and decides, then hands both sockets over and sends freeze/fence commands. Without
-// the pump (not built, VIGIL_PUMP=js, pumpThreads 0, or an idle timeout set) the same session is piped in JS.
+// the pump (not built, VIGIL_PUMP=js or pumpThreads 0) the same session is piped in JS.
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { type Addr, addrKey, sameAddr } from './events.js';
 import { MuxUpstream, type MuxClient } from './mux.js';
@@ -140,19 +140,13 @@ export class DataPlane {
     this.server.on('error', (err) => opts.onLog('warn', 'listener error', { error: err.message }));
     const threads = opts.pumpThreads ?? 0;
     if (threads > 0) {
-      if (opts.idleTimeoutMs > 0) {
-        opts.onLog('info', 'forwarding in JavaScript: the native pump has no idle timeout', {
-          idleTimeoutMs: opts.idleTimeoutMs,
-        });
+      this.pump = Pump.get(threads);
+      if (this.pump) {
+        this.pumpGroup = this.pump.newGroup();
+        this.st.forwarding = 'native';
+        this.st.pumpThreads = this.pump.threads;
       } else {
-        this.pump = Pump.get(threads);
-        if (this.pump) {
-          this.pumpGroup = this.pump.newGroup();
-          this.st.forwarding = 'native';
-          this.st.pumpThreads = this.pump.threads;
-        } else {
-          opts.onLog('warn', 'forwarding in JavaScript: native pump unavailable', { reason: pumpUnavailableReason() });
-        }
+        opts.onLog('warn', 'forwarding in JavaScript: native pump unavailable', { reason: pumpUnavailableReason() });
       }
     }
   }
@@ -520,9 +514,9 @@ export class DataPlane {
     const pre: Buffer[] = s.pinBuf ? [s.pinBuf] : [];
     for (let c = client.read() as Buffer | null; c !== null; c = client.read() as Buffer | null) pre.push(c);
     const frozen = !this.gateOpen;
-    const id = pump.add(this.pumpGroup, client, up, pre.length > 0 ? Buffer.concat(pre) : null, frozen, () =>
-      this.pumpClosed(s),
-    );
+    const preBytes = pre.length > 0 ? Buffer.concat(pre) : null;
+    const onClosed = (): void => this.pumpClosed(s);
+    const id = pump.add(this.pumpGroup, client, up, preBytes, frozen, onClosed, this.opts.idleTimeoutMs);
     if (id === 0) {
       if (pre.length > 0) s.pinBuf = Buffer.concat(pre);
       return false;

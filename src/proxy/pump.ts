@@ -10,7 +10,16 @@ import type { Socket } from 'node:net';
 
 interface Binding {
   create(onClosed: (id: number) => void): unknown;
-  add(h: unknown, id: number, fdA: number, fdB: number, pre: Buffer | null, frozen: boolean, group: number): void;
+  add(
+    h: unknown,
+    id: number,
+    fdA: number,
+    fdB: number,
+    pre: Buffer | null,
+    frozen: boolean,
+    group: number,
+    idleMs: number,
+  ): void;
   freeze(h: unknown, id: number, on: boolean): void;
   close(h: unknown, id: number, mode: 0 | 1, msg: Buffer | null): void;
   stats(h: unknown, group: number): [number, number, number];
@@ -101,7 +110,8 @@ export class Pump {
    * Hand both sockets to the pump and return the session id, or 0 if they cannot be handed over (the caller then
    * forwards in JS). The sockets must be connected and their handles not reading; `pre` holds client bytes
    * already read in JS, sent upstream first (once not frozen). On success the pump owns duplicates of both
-   * descriptors and the caller must destroy its sockets (without ending them).
+   * descriptors and the caller must destroy its sockets (without ending them). `idleMs` > 0 closes the session
+   * after that long without a byte read from either side (checked every 250 ms).
    */
   add(
     group: number,
@@ -110,6 +120,7 @@ export class Pump {
     pre: Buffer | null,
     frozen: boolean,
     onClosed: () => void,
+    idleMs = 0,
   ): number {
     const fa = socketFd(client);
     const fb = socketFd(upstream);
@@ -119,7 +130,7 @@ export class Pump {
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
     try {
-      this.b.add(this.handles[thread], id, fa, fb, pre, frozen, group);
+      this.b.add(this.handles[thread], id, fa, fb, pre, frozen, group, idleMs);
     } catch {
       return 0;
     }

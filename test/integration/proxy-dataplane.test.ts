@@ -48,7 +48,7 @@ class Client {
 // Every case runs twice: forwarding by the native pump (2 threads) and in JavaScript (pumpThreads 0).
 for (const pumpThreads of [2, 0]) {
   const forwarding = pumpThreads > 0 ? 'native pump' : 'JS';
-  function plane(maxHoldMs = 5000, mux = false): DataPlane {
+  function plane(maxHoldMs = 5000, mux = false, idleTimeoutMs = 0): DataPlane {
     return new DataPlane({
       mux,
       pumpThreads,
@@ -57,7 +57,7 @@ for (const pumpThreads of [2, 0]) {
       maxHoldMs,
       connectTimeoutMs: 500,
       redialDelayMs: 50,
-      idleTimeoutMs: 0,
+      idleTimeoutMs,
       keepAliveMs: 0,
       onLog: () => undefined,
     });
@@ -178,6 +178,37 @@ for (const pumpThreads of [2, 0]) {
       );
       assert.equal(up.received, 'a');
       assert.equal(dp.stats().refused, 1);
+    });
+
+    void test(`proxy dataplane (${forwarding}) - idle timeout closes a silent client, not a talking one`, async () => {
+      const up = await new Upstream().start();
+      const dp = plane(5000, false, 400);
+      const { port } = await dp.listen();
+      cleanups.push(
+        () => dp.close(),
+        () => up.close(),
+      );
+      dp.setRoute(up.addr);
+      dp.setGate(true, 'test');
+      const silent = new Client(port);
+      const talker = new Client(port);
+      silent.s.write('a');
+      talker.s.write('b');
+      await waitFor(() => silent.got === 'ok:a' && talker.got === 'ok:b', { name: 'both forwarded', timeoutMs: 2000 });
+      assert.equal(dp.stats().forwarding, pumpThreads > 0 ? 'native' : 'js');
+      const started = Date.now();
+      let n = 0;
+      const timer = setInterval(() => talker.s.write(String(n++ % 10)), 100);
+      try {
+        await waitFor(() => silent.closed, { name: 'silent client closed by the idle timeout', timeoutMs: 3000 });
+        const waited = Date.now() - started;
+        assert.ok(waited >= 350, `closed after ${waited} ms, before the 400 ms idle timeout`);
+        await waitFor(() => Date.now() - started > 1200, { name: '1.2 s of talking', timeoutMs: 3000 });
+        assert.equal(talker.closed, false, 'a client that talks every 100 ms is not idle');
+      } finally {
+        clearInterval(timer);
+      }
+      talker.s.destroy();
     });
 
     void test(`proxy dataplane (${forwarding}) - a refused upstream keeps the client held and re-dials`, async () => {

@@ -513,9 +513,15 @@ void describe('proxy native pump', { skip }, () => {
       await untilStalled(pump, r.group, 'the pump stalls on the paused client');
       const inFlight = pump.stats(r.group).bytesToClients - base;
       pump.fence(t.id, bigMsg);
-      // The upstream already saw the client's EOF and is not reading: it learns of the close on its next write.
-      t.upstream.sock.write('after the fence');
-      await t.upstream.until(() => t.upstream.closed, 'the upstream socket was closed by the fence');
+      // The upstream already saw the client's EOF and is not reading: it learns of the close only by writing, and
+      // the fence runs on the pump's thread a moment later, so probe with a write per poll until the close shows.
+      await waitFor(
+        () => {
+          if (!t.upstream.closed && !t.upstream.sock.destroyed) t.upstream.sock.write('after the fence');
+          return t.upstream.closed;
+        },
+        { name: 'the upstream socket was closed by the fence', timeoutMs: 5000, intervalMs: 20 },
+      );
       t.client.sock.resume();
       await t.client.until(() => t.client.ended || t.client.closed, 'client sees EOF after the fence');
       const want = Buffer.concat([data.subarray(0, inFlight), Buffer.from(bigMsg)]);
