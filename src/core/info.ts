@@ -15,6 +15,8 @@ export interface ParsedInfo {
   masterLinkUp: boolean | null;
   slavePriority: number | null;
   slaveReplOffset: number | null;
+  /** `master_repl_offset` (a master's replication offset), null when absent. */
+  masterReplOffset: number | null;
   replicaAnnounced: number | null;
 }
 
@@ -29,6 +31,7 @@ export function parseInfo(text: string): ParsedInfo {
     masterLinkUp: null,
     slavePriority: null,
     slaveReplOffset: null,
+    masterReplOffset: null,
     replicaAnnounced: null,
   };
   for (const rawLine of text.split('\n')) {
@@ -85,6 +88,9 @@ export function parseInfo(text: string): ParsedInfo {
         break;
       case 'slave_repl_offset':
         out.slaveReplOffset = toInt(val);
+        break;
+      case 'master_repl_offset':
+        out.masterReplOffset = toInt(val);
         break;
       case 'replica_announced':
         out.replicaAnnounced = toInt(val);

@@ -139,6 +139,13 @@ export class Instance {
   forceFailover = false;
   failoverDelayLogged = 0;
   promotedReplica: Instance | null = null;
+  /**
+   * Coordinated manual failover (Vigil; Redis 7.0 promotes at once): when we paused writes on this master (0 =
+   * not paused), and its replication offset read right after the pause (undefined = not back yet, null =
+   * unknown). See failoverCatchUp in sentinel.ts.
+   */
+  mfPausedAt = 0;
+  mfTargetOffset: number | null | undefined = undefined;
   /** key: `ip:port` name */
   replicas = new Map<string, Instance>();
   /** key: runid */

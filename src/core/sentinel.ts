@@ -39,6 +39,13 @@ interface LinkRef {
 }
 
 const FAST_PROMOTION_POLL_MS = 50;
+/**
+ * Coordinated manual failover (failoverCatchUp): the longest writes stay paused on the old master (a safety net:
+ * the pause is lifted as soon as the old master is demoted, or when the failover aborts), and the longest we wait
+ * for the chosen replica to reach the master's offset before promoting anyway, as Redis would have at once.
+ */
+const MF_PAUSE_MS = 5000;
+const MF_CATCHUP_MS = 1000;
 const FAST_RECONF_POLL_MS = 200;
 const FAST_ASK_MS = 100;
 const FAST_PING_MS = 100;
@@ -361,6 +368,14 @@ export class SentinelCore {
         if (typeof reply === 'string') this.refreshInfo(ri, reply);
         else if (Buffer.isBuffer(reply)) this.refreshInfo(ri, reply.toString('utf8'));
         if (ri.kind === 'replica' && ri.owner.failoverState === 'select_slave') this.urgent = true;
+        if (ri.kind === 'replica' && ri.promoted && ri.owner.failoverState === 'send_slaveof_noone') this.urgent = true;
+        break;
+      case 'mf-offset':
+        if (ri.kind === 'master' && ri.mfPausedAt !== 0) {
+          const text = typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString('utf8') : null;
+          ri.mfTargetOffset = text === null ? null : parseInfo(text).masterReplOffset;
+          this.urgent = true;
+        }
         break;
       case 'publish':
         if (!(reply instanceof Error)) ri.lastPubAt = now;
@@ -527,6 +542,8 @@ export class SentinelCore {
 
   private sendHello(ri: Instance): boolean {
     if (ri.disconnected) return false;
+    // PUBLISH waits out a CLIENT PAUSE WRITE and would hold up every later command on this link.
+    if (ri.kind === 'master' && ri.mfPausedAt !== 0) return false;
     const ip = this.announceIp ?? ri.link.localIp;
     if (ip === null) return false;
     const port = this.announcePort !== 0 ? this.announcePort : this.port;
@@ -630,6 +647,7 @@ export class SentinelCore {
           this.effects.push({ t: 'exit', code: 99 });
         }
         this.event('warning', '+failover-state-reconf-slaves', m, this.details(m));
+        if (m.mfPausedAt !== 0) this.demotePausedMaster(m, ri);
         this.callClientReconfScript(
           m,
           'leader',
@@ -1025,6 +1043,12 @@ export class SentinelCore {
   }
 
   private abortFailover(m: Instance): void {
+    if (m.mfPausedAt !== 0) {
+      this.send(m, [this.cmdName(m, 'CLIENT'), 'UNPAUSE'], 'ignore');
+      this.log('notice', `Manual failover aborted: writes unpaused on ${this.details(m)}`);
+      m.mfPausedAt = 0;
+      m.mfTargetOffset = undefined;
+    }
     m.failoverInProgress = false;
     m.forceFailover = false;
     this.setFailoverState(m, 'none');
@@ -1133,11 +1157,62 @@ export class SentinelCore {
       }
       return;
     }
+    if (!this.failoverCatchUp(m, p)) return;
     if (!this.sendSlaveOf(p, null)) return;
     // INFO right behind EXEC on the same connection shows the promotion without waiting for a poll.
     this.sendInfo(p);
     this.event('notice', '+failover-state-wait-promotion', p, this.details(p));
     this.setFailoverState(m, 'wait_promotion');
+  }
+
+  /**
+   * Vigil: a manual failover whose master is still reachable loses no acknowledged write. Redis 7.0 sends SLAVEOF
+   * NO ONE at once, and whatever the old master acknowledges before it is converted (seconds later) is gone.
+   * Here: CLIENT PAUSE WRITE on the master, then INFO replication on the same connection for its final offset
+   * (no write runs after the pause), then promotion once the chosen replica reports that offset — or after
+   * MF_CATCHUP_MS, or at once if the offset is unknown, which is what Redis does. The old master is demoted and
+   * unpaused as soon as the promotion shows (demotePausedMaster), or unpaused if the failover aborts. Returns true
+   * when SLAVEOF NO ONE may be sent.
+   */
+  private failoverCatchUp(m: Instance, p: Instance): boolean {
+    const now = this.now();
+    if (m.mfPausedAt === 0) {
+      if (!m.forceFailover || m.sdown || m.disconnected || m.link.cmdLinkId === null) return true;
+      if (!this.send(m, [this.cmdName(m, 'CLIENT'), 'PAUSE', String(MF_PAUSE_MS), 'WRITE'], 'ignore')) return true;
+      this.send(m, [this.cmdName(m, 'INFO'), 'replication'], 'mf-offset');
+      m.mfPausedAt = now;
+      m.mfTargetOffset = undefined;
+      this.log('notice', `Manual failover: writes paused on ${this.details(m)}, waiting for ${this.details(p)}`);
+      return false;
+    }
+    const waited = now - m.mfPausedAt;
+    if (waited > MF_CATCHUP_MS) {
+      this.log(
+        'warning',
+        `Manual failover: ${this.details(p)} did not reach the master's offset in ${MF_CATCHUP_MS} ms; promoting anyway`,
+      );
+      return true;
+    }
+    if (m.mfTargetOffset === undefined) return false;
+    if (m.mfTargetOffset === null) return true;
+    if (p.slaveReplOffset >= m.mfTargetOffset) {
+      this.log('notice', `Manual failover: ${this.details(p)} caught up (offset ${p.slaveReplOffset}) in ${waited} ms`);
+      return true;
+    }
+    if (p.infoInFlight === 0) this.sendInfo(p);
+    return false;
+  }
+
+  /** The promotion shows: make the paused old master a replica of the new one now, then lift the pause. */
+  private demotePausedMaster(m: Instance, p: Instance): void {
+    // Redis converts a demoted master only when it has claimed master for 8 s as a replica entry; this master is
+    // alive and paused by us, so do it now. The transaction's CLIENT KILL also drops its paused clients, whose
+    // writes never run (they were never acknowledged).
+    if (this.sendSlaveOf(m, { host: p.host, port: p.port }))
+      this.log('notice', `Manual failover: ${this.details(m)} demoted to a replica of ${p.host}:${p.port}`);
+    this.send(m, [this.cmdName(m, 'CLIENT'), 'UNPAUSE'], 'ignore');
+    m.mfPausedAt = 0;
+    m.mfTargetOffset = undefined;
   }
 
   private failoverWaitPromotion(m: Instance): void {
@@ -1271,6 +1346,9 @@ export class SentinelCore {
     m.failoverStateChangeAt = 0;
     m.failoverStartAt = 0;
     m.promotedReplica = null;
+    // A pause we set (links are closed by now) ends by its own timeout.
+    m.mfPausedAt = 0;
+    m.mfTargetOffset = undefined;
     m.runId = null;
     m.slaveMasterHost = null;
     m.link.actPingAt = now;

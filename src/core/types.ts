@@ -74,7 +74,8 @@ export const levelRank: Record<LogLevel, number> = { debug: 0, verbose: 1, notic
 export type LinkKind = 'cmd' | 'pubsub';
 
 /** What a reply on a link is for: the core routes replies by this tag. */
-export type ReplyTag = 'ping' | 'info' | 'publish' | 'is-master-down' | 'ignore';
+/** `mf-offset`: the INFO sent right after CLIENT PAUSE in a coordinated manual failover (its final offset). */
+export type ReplyTag = 'ping' | 'info' | 'publish' | 'is-master-down' | 'mf-offset' | 'ignore';
 
 export type Effect =
   /** Open an outbound connection; `handshake` commands are written first (AUTH, CLIENT SETNAME, SUBSCRIBE). */
