@@ -424,12 +424,14 @@ static void *thread_main(void *arg) {
   while (!p->stopped) {
     int n = epoll_wait(p->ep, evs, 256, p->closing ? 100 : p->idle_sessions ? IDLE_SWEEP_MS : -1);
     if (n < 0 && errno != EINTR) break;
+    // Commands first: a freeze queued before a client's bytes reached us must win over those bytes even when both
+    // land in the same batch.
+    for (int k = 0; k < n; k++) {
+      if (((tag_t *)evs[k].data.ptr)->side < 0) run_commands(p);
+    }
     for (int k = 0; k < n; k++) {
       tag_t *t = evs[k].data.ptr;
-      if (t->side < 0) {
-        run_commands(p);
-        continue;
-      }
+      if (t->side < 0) continue;
       session_t *s = t->s;
       int i = t->side;
       uint32_t e = evs[k].events;
@@ -616,20 +618,33 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// freeze(h, id, on) and close(h, id, mode, msg): a command for one session, queued for its thread.
+static cmd_t *session_cmd(napi_env env, napi_value *argv, size_t argc, int kind, pump_t **out) {
+  pump_t *p = argc >= 3 ? get_pump(env, argv[0]) : NULL;
+  if (!p || p->stopped) {
+    napi_throw_error(env, NULL, "pump is not running");
+    return NULL;
+  }
+  cmd_t *c = calloc(1, sizeof(cmd_t));
+  if (!c) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  c->kind = kind;
+  napi_get_value_uint32(env, argv[1], &c->id);
+  *out = p;
+  return c;
+}
+
 static napi_value js_freeze(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  pump_t *p = argc >= 3 ? get_pump(env, argv[0]) : NULL;
-  if (!p || p->stopped) THROW(env, "pump is not running");
-  uint32_t id;
-  bool on;
-  napi_get_value_uint32(env, argv[1], &id);
+  pump_t *p;
+  cmd_t *c = session_cmd(env, argv, argc, CMD_FREEZE, &p);
+  if (!c) return NULL;
+  bool on = false;
   napi_get_value_bool(env, argv[2], &on);
-  cmd_t *c = calloc(1, sizeof(cmd_t));
-  if (!c) THROW(env, "out of memory");
-  c->kind = CMD_FREEZE;
-  c->id = id;
   c->arg = on ? 1 : 0;
   push(p, c);
   return NULL;
@@ -639,16 +654,11 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  pump_t *p = argc >= 3 ? get_pump(env, argv[0]) : NULL;
-  if (!p || p->stopped) THROW(env, "pump is not running");
-  uint32_t id;
-  int32_t mode;
-  napi_get_value_uint32(env, argv[1], &id);
+  pump_t *p;
+  cmd_t *c = session_cmd(env, argv, argc, CMD_CLOSE, &p);
+  if (!c) return NULL;
+  int32_t mode = 0;
   napi_get_value_int32(env, argv[2], &mode);
-  cmd_t *c = calloc(1, sizeof(cmd_t));
-  if (!c) THROW(env, "out of memory");
-  c->kind = CMD_CLOSE;
-  c->id = id;
   c->arg = mode;
   if (argc >= 4 && get_bytes(env, argv[3], &c->data, &c->len) < 0) {
     free(c);
