@@ -65,18 +65,29 @@ for (const pumpThreads of [2, 0]) {
 
   void describe(`proxy data plane (${forwarding})`, () => {
     const cleanups: Array<() => Promise<void> | void> = [];
+    /** A listening plane plus `n` upstreams, all closed after the suite. */
+    async function start(
+      n: number,
+      ...args: Parameters<typeof plane>
+    ): Promise<{ dp: DataPlane; port: number; ups: Upstream[] }> {
+      const ups: Upstream[] = [];
+      for (let i = 0; i < n; i++) ups.push(await new Upstream().start());
+      const dp = plane(...args);
+      const { port } = await dp.listen();
+      cleanups.push(() => dp.close(), ...ups.map((u) => () => u.close()));
+      return { dp, port, ups };
+    }
     after(async () => {
       for (const c of cleanups.reverse()) await c();
     });
 
     void test(`proxy dataplane (${forwarding}) - holds new connections until the gate opens, then forwards`, async () => {
-      const up = await new Upstream().start();
-      const dp = plane();
-      const { port } = await dp.listen();
-      cleanups.push(
-        () => dp.close(),
-        () => up.close(),
-      );
+      const {
+        dp,
+        port,
+        ups: [up],
+      } = await start(1);
+      if (!up) throw new Error('no upstream');
       const c = new Client(port);
       c.s.write('hello');
       await waitFor(() => dp.stats().held === 1, { name: 'held', timeoutMs: 2000 });
@@ -98,13 +109,12 @@ for (const pumpThreads of [2, 0]) {
     });
 
     void test(`proxy dataplane (${forwarding}) - a frozen session forwards nothing until the gate reopens`, async () => {
-      const up = await new Upstream().start();
-      const dp = plane();
-      const { port } = await dp.listen();
-      cleanups.push(
-        () => dp.close(),
-        () => up.close(),
-      );
+      const {
+        dp,
+        port,
+        ups: [up],
+      } = await start(1);
+      if (!up) throw new Error('no upstream');
       dp.setRoute(up.addr);
       dp.setGate(true, 'test');
       const c = new Client(port);
@@ -128,15 +138,12 @@ for (const pumpThreads of [2, 0]) {
     });
 
     void test(`proxy dataplane (${forwarding}) - a route change closes sessions bound to the old master`, async () => {
-      const a = await new Upstream().start();
-      const b = await new Upstream().start();
-      const dp = plane();
-      const { port } = await dp.listen();
-      cleanups.push(
-        () => dp.close(),
-        () => a.close(),
-        () => b.close(),
-      );
+      const {
+        dp,
+        port,
+        ups: [a, b],
+      } = await start(2);
+      if (!a || !b) throw new Error('no upstreams');
       dp.setRoute(a.addr);
       dp.setGate(true, 'test');
       const c1 = new Client(port);
@@ -157,13 +164,12 @@ for (const pumpThreads of [2, 0]) {
     });
 
     void test(`proxy dataplane (${forwarding}) - a frozen session past max hold gets the vigil-proxy error and is closed`, async () => {
-      const up = await new Upstream().start();
-      const dp = plane(200);
-      const { port } = await dp.listen();
-      cleanups.push(
-        () => dp.close(),
-        () => up.close(),
-      );
+      const {
+        dp,
+        port,
+        ups: [up],
+      } = await start(1, 200);
+      if (!up) throw new Error('no upstream');
       dp.setRoute(up.addr);
       dp.setGate(true, 'test');
       const c = new Client(port);
@@ -181,13 +187,12 @@ for (const pumpThreads of [2, 0]) {
     });
 
     void test(`proxy dataplane (${forwarding}) - idle timeout closes a silent client, not a talking one`, async () => {
-      const up = await new Upstream().start();
-      const dp = plane(5000, false, 400);
-      const { port } = await dp.listen();
-      cleanups.push(
-        () => dp.close(),
-        () => up.close(),
-      );
+      const {
+        dp,
+        port,
+        ups: [up],
+      } = await start(1, 5000, false, 400);
+      if (!up) throw new Error('no upstream');
       dp.setRoute(up.addr);
       dp.setGate(true, 'test');
       const silent = new Client(port);
