@@ -103,7 +103,6 @@ typedef struct {
   char *rbuf;
   uint64_t bytes[NGROUPS][2]; // per group: read from A sides, read from B sides (atomics)
   int64_t live[NGROUPS];      // per group (atomic)
-  int64_t live_all;           // atomic
   int idle_sessions;          // sessions with an idle timeout (thread only)
   int64_t next_sweep;
   int stopped;
@@ -184,7 +183,6 @@ static void finish(pump_t *p, session_t *s) {
   s->cnext = p->dead;
   p->dead = s;
   __atomic_fetch_sub(&p->live[s->group], 1, __ATOMIC_RELAXED);
-  __atomic_fetch_sub(&p->live_all, 1, __ATOMIC_RELAXED);
   notify_closed(p, s->id);
 }
 
@@ -367,7 +365,6 @@ static void run_cmd(pump_t *p, cmd_t *c) {
     s->hnext = p->buckets[c->id % NBUCKETS];
     p->buckets[c->id % NBUCKETS] = s;
     __atomic_fetch_add(&p->live[s->group], 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&p->live_all, 1, __ATOMIC_RELAXED);
     if (c->len && append(&s->pend[0], c->data, c->len) < 0) {
       finish(p, s);
       return;

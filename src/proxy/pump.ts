@@ -1,6 +1,6 @@
 // The native byte pump (native/pump.c): forwards bytes between a client socket and its upstream socket on a
 // thread of its own, so L4 forwarding costs what it costs in C. Optional: when the addon was not built (no C
-// compiler at `npm ci`) or VIGIL_PUMP=js, `loadPump()` returns null and the data plane forwards in JavaScript.
+// compiler at `npm ci`) or VIGIL_PUMP=js, `Pump.get()` returns null and the data plane forwards in JavaScript.
 // This module only adapts the addon; DataPlane decides everything.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
