@@ -176,19 +176,17 @@ export class DataPlane {
         if (s.frozen) frozen++;
       }
     }
-    if (this.pump) {
-      const p = this.pump.stats(this.pumpGroup);
-      return {
-        ...this.st,
-        held,
-        frozen,
-        active,
-        muxed,
-        bytesFromClients: this.st.bytesFromClients + p.bytesFromClients,
-        bytesToClients: this.st.bytesToClients + p.bytesToClients,
-      };
-    }
-    return { ...this.st, held, frozen, active, muxed };
+    // Bytes of sessions forwarded by the pump are counted there.
+    const p = this.pump?.stats(this.pumpGroup);
+    return {
+      ...this.st,
+      held,
+      frozen,
+      active,
+      muxed,
+      bytesFromClients: this.st.bytesFromClients + (p?.bytesFromClients ?? 0),
+      bytesToClients: this.st.bytesToClients + (p?.bytesToClients ?? 0),
+    };
   }
 
   async close(): Promise<void> {
@@ -411,20 +409,7 @@ export class DataPlane {
     this.st.refused++;
     const why = this.route ? this.gateReason : 'no confirmed master yet';
     const msg = `-ERR vigil-proxy: no confirmed master for '${this.opts.masterName}' after ${this.opts.maxHoldMs} ms (${why}); retry later\r\n`;
-    if (s.pumpId !== 0) {
-      this.pump?.fence(s.pumpId, msg);
-      this.forget(s);
-      return;
-    }
-    const client = s.client;
-    this.detachUpstream(s);
-    s.state = 'closed';
-    s.alive = false;
-    this.sessions.delete(s);
-    client.removeAllListeners('data');
-    client.on('error', () => undefined);
-    client.end(msg);
-    setTimeout(() => client.destroy(), 1000).unref();
+    this.destroySoon(s, msg);
   }
 
   private dial(s: Session): void {
@@ -592,39 +577,32 @@ export class DataPlane {
     }
   }
 
-  private destroySoon(s: Session): void {
+  /** Close gently: the client gets what it is owed (plus `msg`, if any), then FIN; closed for good after 1 s. */
+  private destroySoon(s: Session, msg: string | null = null): void {
     if (s.state === 'closed') return;
+    this.forget(s);
     if (s.pumpId !== 0) {
-      this.pump?.fence(s.pumpId, null);
-      this.forget(s);
+      this.pump?.fence(s.pumpId, msg);
       return;
     }
-    s.state = 'closed';
-    s.alive = false;
-    if (s.waitTimer) clearTimeout(s.waitTimer);
-    this.sessions.delete(s);
     this.detachUpstream(s);
     const client = s.client;
     client.removeAllListeners('data');
-    client.end();
+    client.on('error', () => undefined);
+    if (msg === null) client.end();
+    else client.end(msg);
     setTimeout(() => client.destroy(), 1000).unref();
   }
 
+  /** Close at once (client error/close, proxy shutdown). */
   private destroy(s: Session): void {
+    const live = s.state !== 'closed' || this.sessions.has(s);
+    this.forget(s);
     if (s.pumpId !== 0) {
-      if (s.state !== 'closed') this.pump?.abort(s.pumpId);
-      this.forget(s);
+      if (live) this.pump?.abort(s.pumpId);
       return;
     }
-    if (s.state === 'closed' && !this.sessions.has(s)) {
-      s.client.destroy();
-      return;
-    }
-    s.state = 'closed';
-    s.alive = false;
-    if (s.waitTimer) clearTimeout(s.waitTimer);
-    this.sessions.delete(s);
-    this.detachUpstream(s);
+    if (live) this.detachUpstream(s);
     s.client.destroy();
   }
 }
