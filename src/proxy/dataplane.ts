@@ -7,7 +7,7 @@
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { type Addr, addrKey, sameAddr } from './events.js';
 import { MuxUpstream, type MuxClient } from './mux.js';
-import { scanRequest, scan, INCOMPLETE, EMPTY, MUX_COMMANDS } from './frames.js';
+import { scanRequest, scan, INCOMPLETE, EMPTY, MUX_COMMANDS, PartialFrame } from './frames.js';
 import { Pump, pumpUnavailableReason } from './pump.js';
 
 export interface DataPlaneOptions {
@@ -68,10 +68,8 @@ class Session implements MuxClient {
   mode: 'l4' | 'mux' = 'l4';
   alive = true;
   outstanding = 0;
-  /** Unparsed client bytes (mux mode) and the buffered length needed before rescanning. */
-  inParts: Buffer[] = [];
-  inLen = 0;
-  inNeed = 0;
+  /** A request cut by the end of a read (mux mode). */
+  readonly partial = new PartialFrame();
   /** Bytes to send first on the pinned connection (the first request that cannot be multiplexed, and after). */
   pinBuf: Buffer | null = null;
   /** The client half-closed while on the shared upstream. */
@@ -304,17 +302,8 @@ export class DataPlane {
       s.pinBuf = Buffer.concat([s.pinBuf, chunk]);
       return;
     }
-    let b: Buffer;
-    if (s.inLen > 0) {
-      s.inParts.push(chunk);
-      s.inLen += chunk.length;
-      if (s.inLen < s.inNeed) return;
-      b = Buffer.concat(s.inParts, s.inLen);
-      s.inParts = [];
-      s.inLen = 0;
-    } else {
-      b = chunk;
-    }
+    const b = s.partial.take(chunk);
+    if (b === null) return;
     let at = 0;
     let sendFrom = 0;
     let count = 0;
@@ -329,9 +318,7 @@ export class DataPlane {
       const e = scanRequest(b, at);
       if (e === INCOMPLETE) {
         flushRange(at);
-        s.inParts = [b.subarray(at)];
-        s.inLen = b.length - at;
-        s.inNeed = scan.need - at;
+        s.partial.keep(b, at);
         return;
       }
       if (e === EMPTY) {

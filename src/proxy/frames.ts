@@ -10,6 +10,34 @@ export const scan = {
   cmd: '',
 };
 
+/**
+ * The tail of a stream that ended inside a frame, kept across reads. `take(chunk)` gives the bytes to scan (kept
+ * tail + chunk), or null while fewer bytes have arrived than the frame needs; `keep(b, from)` stores b[from..]
+ * after a scan returned INCOMPLETE (scan.need is where the frame would end, at the least).
+ */
+export class PartialFrame {
+  private parts: Buffer[] = [];
+  private len = 0;
+  private need = 0;
+
+  take(chunk: Buffer): Buffer | null {
+    if (this.len === 0) return chunk;
+    this.parts.push(chunk);
+    this.len += chunk.length;
+    if (this.len < this.need) return null;
+    const b = Buffer.concat(this.parts, this.len);
+    this.parts = [];
+    this.len = 0;
+    return b;
+  }
+
+  keep(b: Buffer, from: number): void {
+    this.parts = [b.subarray(from)];
+    this.len = b.length - from;
+    this.need = scan.need - from;
+  }
+}
+
 export const INCOMPLETE = -1;
 export const INVALID = -2;
 /** A request Redis answers with nothing (empty inline line, `*0`): drop it. */

@@ -4,7 +4,7 @@
 // connection gets (clients that AUTH are pinned to their own connection by the data plane).
 import { connect, type Socket } from 'node:net';
 import type { Addr } from './events.js';
-import { scanReply, scan, INCOMPLETE } from './frames.js';
+import { scanReply, INCOMPLETE, PartialFrame } from './frames.js';
 
 /** What the shared upstream needs from a client session. */
 export interface MuxClient {
@@ -33,10 +33,8 @@ export class MuxUpstream {
   /** Nothing is written before the connection is up, so a failed connect loses no request. */
   private connected = false;
   private flushScheduled = false;
-  /** Partial reply bytes (chunks) and the total length needed before rescanning. */
-  private partial: Buffer[] = [];
-  private partialLen = 0;
-  private need = 0;
+  /** A reply cut by the end of a read. */
+  private readonly partial = new PartialFrame();
   private closed = false;
 
   constructor(
@@ -119,17 +117,8 @@ export class MuxUpstream {
   }
 
   private onData(chunk: Buffer): void {
-    let b: Buffer;
-    if (this.partialLen > 0) {
-      this.partial.push(chunk);
-      this.partialLen += chunk.length;
-      if (this.partialLen < this.need) return;
-      b = Buffer.concat(this.partial, this.partialLen);
-      this.partial = [];
-      this.partialLen = 0;
-    } else {
-      b = chunk;
-    }
+    const b = this.partial.take(chunk);
+    if (b === null) return;
     let at = 0;
     while (at < b.length) {
       const head = this.queue[0];
@@ -165,9 +154,7 @@ export class MuxUpstream {
         if (head.c.alive) head.c.drained();
       }
       if (incomplete) {
-        this.partial = [b.subarray(at)];
-        this.partialLen = b.length - at;
-        this.need = scan.need - at;
+        this.partial.keep(b, at);
         return;
       }
     }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { Harness, RespClient, missingBinaries, type RedisProc } from '../harness/index.js';
 import { DataPlane } from '../../src/proxy/dataplane.js';
-import { scanReply, scanRequest, INCOMPLETE, INVALID, EMPTY, scan } from '../../src/proxy/frames.js';
+import { scanReply, scanRequest, INCOMPLETE, INVALID, EMPTY, scan, PartialFrame } from '../../src/proxy/frames.js';
 
 void describe('proxy frames', () => {
   void test('proxy frames - requests: complete, split, empty, invalid', () => {
@@ -24,6 +24,32 @@ void describe('proxy frames', () => {
     assert.equal(scanRequest(Buffer.from('*1\r\n:1\r\n'), 0), INVALID);
     assert.equal(scanRequest(Buffer.from('*1\r\n$3\r\nGETX\r\n'), 0), INVALID);
     assert.equal(scanRequest(Buffer.from('SET "a b" c\r\n'), 0), INVALID);
+  });
+
+  void test('proxy frames - PartialFrame keeps a request cut at every byte until it is whole', () => {
+    const req = Buffer.from('*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n*1\r\n$4\r\nPING\r\n');
+    const pf = new PartialFrame();
+    const frames: string[] = [];
+    let scans = 0;
+    for (let i = 0; i < req.length; i++) {
+      const b = pf.take(req.subarray(i, i + 1));
+      if (b === null) continue;
+      scans++;
+      let at = 0;
+      for (;;) {
+        const e = scanRequest(b, at);
+        if (e === INCOMPLETE) {
+          pf.keep(b, at);
+          break;
+        }
+        assert.ok(e > at, `frame at ${at}`);
+        frames.push(b.subarray(at, e).toString());
+        at = e;
+        if (at === b.length) break;
+      }
+    }
+    assert.deepEqual(frames, ['*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n', '*1\r\n$4\r\nPING\r\n']);
+    assert.ok(scans < req.length, `rescans skipped while fewer bytes than needed arrived (${scans} scans)`);
   });
 
   void test('proxy frames - replies: nested arrays, nulls, split at every byte', () => {
