@@ -38,6 +38,12 @@ interface LinkRef {
   link: InstanceLink;
 }
 
+/** An INFO reply as text (bulk string or Buffer), null for an error or anything else. */
+function infoText(reply: Reply): string | null {
+  if (typeof reply === 'string') return reply;
+  return Buffer.isBuffer(reply) ? reply.toString('utf8') : null;
+}
+
 const FAST_PROMOTION_POLL_MS = 50;
 /**
  * Coordinated manual failover (failoverCatchUp): the longest writes stay paused on the old master (a safety net:
@@ -363,16 +369,17 @@ export class SentinelCore {
         ri.link.lastPongAt = now;
         break;
       }
-      case 'info':
+      case 'info': {
         if (ri.infoInFlight > 0) ri.infoInFlight--;
-        if (typeof reply === 'string') this.refreshInfo(ri, reply);
-        else if (Buffer.isBuffer(reply)) this.refreshInfo(ri, reply.toString('utf8'));
+        const text = infoText(reply);
+        if (text !== null) this.refreshInfo(ri, text);
         if (ri.kind === 'replica' && ri.owner.failoverState === 'select_slave') this.urgent = true;
         if (ri.kind === 'replica' && ri.promoted && ri.owner.failoverState === 'send_slaveof_noone') this.urgent = true;
         break;
+      }
       case 'mf-offset':
         if (ri.kind === 'master' && ri.mfPausedAt !== 0) {
-          const text = typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString('utf8') : null;
+          const text = infoText(reply);
           ri.mfTargetOffset = text === null ? null : parseInfo(text).masterReplOffset;
           this.urgent = true;
         }
@@ -1044,10 +1051,8 @@ export class SentinelCore {
 
   private abortFailover(m: Instance): void {
     if (m.mfPausedAt !== 0) {
-      this.send(m, [this.cmdName(m, 'CLIENT'), 'UNPAUSE'], 'ignore');
+      this.liftPause(m);
       this.log('notice', `Manual failover aborted: writes unpaused on ${this.details(m)}`);
-      m.mfPausedAt = 0;
-      m.mfTargetOffset = undefined;
     }
     m.failoverInProgress = false;
     m.forceFailover = false;
@@ -1210,6 +1215,11 @@ export class SentinelCore {
     // writes never run (they were never acknowledged).
     if (this.sendSlaveOf(m, { host: p.host, port: p.port }))
       this.log('notice', `Manual failover: ${this.details(m)} demoted to a replica of ${p.host}:${p.port}`);
+    this.liftPause(m);
+  }
+
+  /** End the write pause failoverCatchUp set on this master. */
+  private liftPause(m: Instance): void {
     this.send(m, [this.cmdName(m, 'CLIENT'), 'UNPAUSE'], 'ignore');
     m.mfPausedAt = 0;
     m.mfTargetOffset = undefined;
