@@ -9,7 +9,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   Harness,
-  RespClient,
+  answersPong,
   freePort,
   requireBinary,
   REPO_ROOT,
@@ -32,15 +32,6 @@ const rounds = Number(values.rounds ?? 3);
 const scenarios = (values.scenario ?? 'manual,kill').split(',') as Array<'manual' | 'kill'>;
 const windowMs = Number(values['window-ms'] ?? 13000);
 const downAfterMs = Number(values['down-after-ms'] ?? 1000);
-
-async function pingable(port: number): Promise<boolean> {
-  const c = await RespClient.connect(port, { connectTimeoutMs: 500 });
-  try {
-    return (await c.call('PING')) === 'PONG';
-  } finally {
-    c.close();
-  }
-}
 
 async function haproxy(
   h: Harness,
@@ -83,7 +74,7 @@ async function haproxy(
   );
   const proc = await h.spawn(requireBinary('haproxy'), ['-db', '-f', cfg], {
     name: `haproxy-${inter}`,
-    readyWhen: () => pingable(port),
+    readyWhen: () => answersPong(port),
   });
   return { port, proc };
 }
@@ -142,7 +133,7 @@ async function oneRound(scenario: 'manual' | 'kill', round: number): Promise<Rou
         '--log-format',
         'json',
       ],
-      { name: 'vigil-proxy', cwd: REPO_ROOT, readyWhen: () => pingable(vPort) },
+      { name: 'vigil-proxy', cwd: REPO_ROOT, readyWhen: () => answersPong(vPort) },
     );
     const mPort = await freePort();
     const vigilMux = await h.spawn(
@@ -161,7 +152,7 @@ async function oneRound(scenario: 'manual' | 'kill', round: number): Promise<Rou
         'json',
         '--mux',
       ],
-      { name: 'vigil-proxy-mux', cwd: REPO_ROOT, readyWhen: () => pingable(mPort) },
+      { name: 'vigil-proxy-mux', cwd: REPO_ROOT, readyWhen: () => answersPong(mPort) },
     );
     const hap1 = await haproxy(h, f, '1s', 'fall 2 rise 2');
     const hap100 = await haproxy(h, f, '100ms', 'fall 1 rise 1');

@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   Harness,
-  RespClient,
+  answersPong,
   freePort,
   requireBinary,
   REPO_ROOT,
@@ -94,15 +94,6 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-async function pingable(port: number): Promise<boolean> {
-  const c = await RespClient.connect(port, { connectTimeoutMs: 500 });
-  try {
-    return (await c.call('PING')) === 'PONG';
-  } finally {
-    c.close();
-  }
-}
-
 async function main(): Promise<void> {
   requireBinary('redis-benchmark');
   const haproxyBin = requireBinary('haproxy');
@@ -140,7 +131,7 @@ async function main(): Promise<void> {
     );
     const haproxy = await h.spawn(haproxyBin, ['-db', '-f', cfg], {
       name: 'haproxy',
-      readyWhen: () => pingable(hpPort),
+      readyWhen: () => answersPong(hpPort),
     });
     const extra = values['vigil-args'] ? values['vigil-args'].split(' ').filter(Boolean) : [];
     const startVigil = async (name: string, flags: string[]): Promise<{ port: number; proc: OwnedProcess }> => {
@@ -160,7 +151,7 @@ async function main(): Promise<void> {
           ...flags,
           ...extra,
         ],
-        { name, cwd: REPO_ROOT, readyWhen: () => pingable(port) },
+        { name, cwd: REPO_ROOT, readyWhen: () => answersPong(port) },
       );
       return { port, proc };
     };

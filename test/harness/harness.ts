@@ -161,6 +161,17 @@ async function pingable(port: number, host: string): Promise<boolean> {
   }
 }
 
+/** Strict readiness: the server (or a proxy in front of one) answers PING with PONG, after AUTH if a password is given. */
+export async function answersPong(port: number, opts: { host?: string; password?: string } = {}): Promise<boolean> {
+  const c = await RespClient.connect(port, { host: opts.host ?? '127.0.0.1', connectTimeoutMs: 500 });
+  try {
+    if (opts.password) await c.call('AUTH', opts.password);
+    return (await c.call('PING')) === 'PONG';
+  } finally {
+    c.close();
+  }
+}
+
 export type SentinelImpl = 'redis' | 'vigil';
 
 interface ServerProcBase {
@@ -254,16 +265,8 @@ export class Harness {
       'no',
       ...(opts.args ?? []),
     ];
-    const ready = async (): Promise<boolean> => {
-      const c = await RespClient.connect(port, { host: this.host, connectTimeoutMs: 500 });
-      try {
-        if (opts.password) await c.call('AUTH', opts.password);
-        const r = await c.call('PING');
-        return r === 'PONG';
-      } finally {
-        c.close();
-      }
-    };
+    const ready = (): Promise<boolean> =>
+      answersPong(port, { host: this.host, ...(opts.password ? { password: opts.password } : {}) });
     return this.serverProc('redis-server', args, port, dir, `redis-server:${port}`, ready, undefined);
   }
 

@@ -7,6 +7,7 @@ export { freePort } from './ports.js';
 export { missingBinaries, requireBinary, hasBinary } from './binaries.js';
 export {
   Harness,
+  answersPong,
   OwnedProcess,
   REPO_ROOT,
   readText,
