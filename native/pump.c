@@ -417,6 +417,7 @@ static void run_commands(pump_t *p) {
 
 static void *thread_main(void *arg) {
   pump_t *p = arg;
+  pthread_setname_np(pthread_self(), "vigil-pump"); // shows in top -H, ps -L, /proc/PID/task/*/comm
   struct epoll_event evs[256];
   while (!p->stopped) {
     int n = epoll_wait(p->ep, evs, 256, p->closing ? 100 : p->idle_sessions ? IDLE_SWEEP_MS : -1);

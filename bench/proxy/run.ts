@@ -1,6 +1,7 @@
 // Data-plane benchmark: redis-benchmark direct, through HAProxy 2.6 (mode tcp, nbthread 1) and through Vigil's
 // proxy, interleaved over several rounds (start position rotated), medians + paired ratios vs HAProxy.
 //   npx tsx bench/proxy/run.ts [--quick] [--rounds N] [--only a,b,c] [--no-mux] [--no-js] [--vigil-args="..."]
+//                              [--also 'NAME=[ENV=VALUE ...] FLAGS' ...]
 // Targets: direct, HAProxy, Vigil (default: L4, forwarded by the native pump), Vigil with --mux, and Vigil with
 // --threads 0 (L4 forwarded in JavaScript, the fallback when the pump is not built).
 // Every process is started by the harness and killed by PID at the end.
@@ -27,6 +28,9 @@ const { values } = parseArgs({
     'no-mux': { type: 'boolean' },
     'no-js': { type: 'boolean' },
     json: { type: 'string' },
+    // Another Vigil target with its own flags, e.g. --also 't1=--threads 1' (repeatable): compares proxy
+    // settings in the same interleaved run.
+    also: { type: 'string', multiple: true },
   },
 });
 const quick = values.quick ?? false;
@@ -134,7 +138,11 @@ async function main(): Promise<void> {
       readyWhen: () => answersPong(hpPort),
     });
     const extra = values['vigil-args'] ? values['vigil-args'].split(' ').filter(Boolean) : [];
-    const startVigil = async (name: string, flags: string[]): Promise<{ port: number; proc: OwnedProcess }> => {
+    const startVigil = async (
+      name: string,
+      flags: string[],
+      env: NodeJS.ProcessEnv = {},
+    ): Promise<{ port: number; proc: OwnedProcess }> => {
       const port = await freePort();
       const proc = await h.spawn(
         process.execPath,
@@ -151,29 +159,45 @@ async function main(): Promise<void> {
           ...flags,
           ...extra,
         ],
-        { name, cwd: REPO_ROOT, readyWhen: () => answersPong(port) },
+        { name, cwd: REPO_ROOT, env, readyWhen: () => answersPong(port) },
       );
       return { port, proc };
     };
     const vigil = await startVigil('vigil-proxy', []);
     const vigilMux = values['no-mux'] ? null : await startVigil('vigil-proxy-mux', ['--mux']);
     const vigilJs = values['no-js'] ? null : await startVigil('vigil-proxy-js', ['--threads', '0']);
+    const also: Array<{ name: string; port: number; proc: OwnedProcess }> = [];
+    for (const spec of values.also ?? []) {
+      const eq = spec.indexOf('=');
+      if (eq <= 0) throw new Error(`--also wants NAME=FLAGS, got ${JSON.stringify(spec)}`);
+      const name = `vigil-${spec.slice(0, eq)}`;
+      // Leading KEY=VALUE words are environment variables for that process (e.g. VIGIL_PUMP=js).
+      const words = spec
+        .slice(eq + 1)
+        .split(' ')
+        .filter(Boolean);
+      const env: NodeJS.ProcessEnv = {};
+      while (words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[0]!)) {
+        const [k, ...v] = words.shift()!.split('=');
+        env[k!] = v.join('=');
+      }
+      also.push({ name, ...(await startVigil(name, words, env)) });
+    }
+    const vigils: Array<{ name: string; port: number; proc: OwnedProcess }> = [
+      { name: 'vigil', ...vigil },
+      ...(vigilMux ? [{ name: 'vigil-mux', ...vigilMux }] : []),
+      ...(vigilJs ? [{ name: 'vigil-js', ...vigilJs }] : []),
+      ...also,
+    ];
     // Say which forwarding path each Vigil target really uses (from its 'listening' log line).
-    for (const [name, v] of [
-      ['vigil', vigil],
-      ['vigil-mux', vigilMux],
-      ['vigil-js', vigilJs],
-    ] as const) {
-      if (!v) continue;
+    for (const v of vigils) {
       const m = /"forwarding":"(\w+)","pumpThreads":(\d+)/.exec(v.proc.logTail(200));
-      process.stderr.write(`bench: ${name} forwards with ${m ? `${m[1]} (${m[2]} pump threads)` : 'unknown'}\n`);
+      process.stderr.write(`bench: ${v.name} forwards with ${m ? `${m[1]} (${m[2]} pump threads)` : 'unknown'}\n`);
     }
     const targets: Array<{ name: string; port: number; proc: OwnedProcess | null }> = [
       { name: 'direct', port: redis.port, proc: null },
       { name: 'haproxy', port: hpPort, proc: haproxy },
-      { name: 'vigil', port: vigil.port, proc: vigil.proc },
-      ...(vigilMux ? [{ name: 'vigil-mux', port: vigilMux.port, proc: vigilMux.proc }] : []),
-      ...(vigilJs ? [{ name: 'vigil-js', port: vigilJs.port, proc: vigilJs.proc }] : []),
+      ...vigils,
     ];
     // results[test][target][metric name] = Row per round
     const results = new Map<string, Map<string, Map<string, Row[]>>>();
@@ -234,6 +258,7 @@ async function main(): Promise<void> {
       ratio: number;
       p99vigil: number;
       p99hap: number;
+      p99ratio: number;
     }> = [];
     for (const t of TESTS) {
       const byTarget = results.get(t.id)!;
@@ -257,6 +282,7 @@ async function main(): Promise<void> {
               ratio: ratioHap,
               p99vigil: median(rows.map((x) => x.p99)),
               p99hap: median(hap.map((x) => x.p99)),
+              p99ratio: median(rows.map((row, i) => row.p99 / (hap[i]?.p99 ?? NaN))),
             });
           }
         }
@@ -265,7 +291,7 @@ async function main(): Promise<void> {
     lines.push('');
     for (const s of summary) {
       lines.push(
-        `${s.target}/haproxy ${s.test} ${s.metric}: throughput ${s.ratio.toFixed(2)}x (goal >= 1.00) ${s.ratio >= 1 ? 'MET' : 'NOT MET'}; p99 ${s.p99vigil.toFixed(3)} vs ${s.p99hap.toFixed(3)} ms ${s.p99vigil <= s.p99hap ? 'MET' : 'NOT MET'}`,
+        `${s.target}/haproxy ${s.test} ${s.metric}: throughput ${s.ratio.toFixed(2)}x (goal >= 1.00) ${s.ratio >= 1 ? 'MET' : 'NOT MET'}; p99 ${s.p99vigil.toFixed(3)} vs ${s.p99hap.toFixed(3)} ms ${s.p99vigil <= s.p99hap ? 'MET' : 'NOT MET'} (paired p99 ratio ${s.p99ratio.toFixed(2)})`,
       );
     }
     process.stdout.write(lines.join('\n') + '\n');
