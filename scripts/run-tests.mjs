@@ -36,9 +36,21 @@ if (files.length === 0) {
 }
 // Integration tests start real processes; run files one at a time on this 2-core machine.
 const concurrency = process.env.VIGIL_TEST_CONCURRENCY ?? '1';
+// A safety net, not a pace: a file whose test or cleanup hangs fails after this long instead of stalling CI
+// (node applies it to each file as a whole as well as to each test).
+const timeoutMs = process.env.VIGIL_TEST_TIMEOUT_MS ?? '600000';
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    `--test-timeout=${timeoutMs}`,
+    '--test-reporter=spec',
+    ...extra,
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(res.status ?? 1);

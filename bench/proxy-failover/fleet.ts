@@ -37,7 +37,7 @@ export async function call(port: number, ...args: Array<string | number>): Promi
   }
 }
 
-function recordField(reply: Reply, key: string): string | undefined {
+export function recordField(reply: Reply, key: string): string | undefined {
   if (!Array.isArray(reply)) return undefined;
   for (let i = 0; i + 1 < reply.length; i += 2) if (String(reply[i]) === key) return String(reply[i + 1]);
   return undefined;
