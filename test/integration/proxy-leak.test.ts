@@ -91,7 +91,7 @@ void describe('proxy - descriptors and sessions across failovers', { skip }, () 
       }
 
       await h.waitFor(idle, { name: 'no active or held sessions', timeoutMs: 5000 });
-      // Sentinel links and ROLE probes come and go; a leak would be 2 descriptors per session (~360 here).
+      // Sentinel links and ROLE probes come and go; a leak is at least one descriptor per session (180 here).
       await h.waitFor(() => openFds() <= base + 8, {
         name: `descriptors back to baseline (${base} + 8 slack)`,
         timeoutMs: 5000,
