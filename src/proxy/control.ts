@@ -62,6 +62,11 @@ class SentinelLink {
   private readonly retryMs = { cmd: 100, pubsub: 100 };
   private polling = false;
   private repoll = false;
+  /**
+   * Per area, the failures logged since it last worked: a link that keeps failing logs each distinct reason once
+   * (at most 8), and one line when it works again.
+   */
+  private readonly logged = new Map<'cmd' | 'pubsub' | 'poll', Set<string>>();
 
   constructor(
     readonly id: string,
@@ -99,25 +104,27 @@ class SentinelLink {
       }
       this[which] = conn;
       void conn.closed.then((err) => {
-        if (this[which] !== conn) return;
+        if (this[which] !== conn || this.stopped) return;
         this[which] = null;
-        this.lastError = err.message;
+        this.failed(which, `link closed: ${err.message}`);
         if (which === 'cmd') this.ctl.observe({ kind: 'sentinel-down', sentinel: this.id });
         this.retry(which);
       });
       if (which === 'cmd') {
+        this.ok('cmd');
         this.retryMs.cmd = 100;
         this.ctl.observe({ kind: 'sentinel-up', sentinel: this.id });
       } else {
         await conn.subscribe('psubscribe', SENTINEL_PATTERNS, (channel, payload) =>
           this.ctl.observe({ kind: 'event', sentinel: this.id, channel, payload }),
         );
+        this.ok('pubsub');
         this.retryMs.pubsub = 100;
       }
       // The first state, or events missed while a link was down: poll to catch up.
       void this.poll();
     } catch (err) {
-      this.lastError = err instanceof Error ? err.message : String(err);
+      this.failed(which, `${which === 'cmd' ? 'connect' : 'subscribe'}: ${errText(err)}`);
       this.retry(which);
     }
   }
@@ -146,8 +153,12 @@ class SentinelLink {
         conn.callRaw('SENTINEL', 'REPLICAS', name),
       ]);
       this.ctl.observe({ kind: 'report', sentinel: this.id, master: toMasterReport(m), replicas: toReplicaList(r) });
+      // An error reply (NOAUTH, no such master name, ...) leaves the proxy without a master: say so.
+      const bad = m instanceof RespErrorReply ? m : r instanceof RespErrorReply ? r : null;
+      if (bad) this.failed('poll', `SENTINEL MASTER/REPLICAS ${name}: ${bad.message}`);
+      else this.ok('poll');
     } catch (err) {
-      this.lastError = err instanceof Error ? err.message : String(err);
+      this.failed('poll', `poll: ${errText(err)}`);
     } finally {
       this.polling = false;
       if (this.repoll) {
@@ -157,9 +168,29 @@ class SentinelLink {
     }
   }
 
+  private failed(area: 'cmd' | 'pubsub' | 'poll', msg: string): void {
+    this.lastError = msg;
+    let seen = this.logged.get(area);
+    if (!seen) this.logged.set(area, (seen = new Set()));
+    if (seen.has(msg) || seen.size >= 8) return;
+    seen.add(msg);
+    this.ctl.opts.onLog('warn', 'sentinel link problem', { sentinel: this.id, error: msg });
+  }
+
+  private ok(area: 'cmd' | 'pubsub' | 'poll'): void {
+    const seen = this.logged.get(area);
+    if (!seen) return;
+    this.logged.delete(area);
+    this.ctl.opts.onLog('info', 'sentinel link recovered', { sentinel: this.id, was: [...seen].join('; ') });
+  }
+
   status(): SentinelLinkStatus {
     return { id: this.id, cmdUp: this.cmd !== null, pubsubUp: this.pubsub !== null, lastError: this.lastError };
   }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function pairs(reply: Reply): Map<string, string> | null {

@@ -1,0 +1,172 @@
+// `vigil proxy` as a user runs it, in the entry-point form issue 5 fixes: --sentinels in jambonz's comma form,
+// --master-name, --listen, --sentinel-password against sentinels with requirepass, and --config with two masters
+// (one listener each).
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import {
+  Harness,
+  RespClient,
+  answersPong,
+  freePort,
+  hasBinary,
+  REPO_ROOT,
+  type OwnedProcess,
+} from '../harness/index.js';
+
+const skip =
+  !hasBinary('redis-server') || !hasBinary('redis-sentinel') ? 'redis-server/redis-sentinel not installed' : false;
+// The same argv bin/vigil passes on, run from source so the test always covers the current code (bin/vigil itself,
+// i.e. the compiled dist/, is covered by cluster-bin.test.ts).
+const vigil = { cmd: process.execPath, pre: ['--import', 'tsx', join(REPO_ROOT, 'src/cli/vigil.ts')] };
+const PASS = 's3cret';
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+void describe('proxy - vigil proxy command line', { skip }, () => {
+  const h = new Harness();
+  after(() => h.cleanup());
+
+  async function setup(): Promise<{ alpha: number; beta: number; sentinels: string }> {
+    const a = await h.redis();
+    const b = await h.redis();
+    const conf = [
+      `requirepass ${PASS}`,
+      `sentinel monitor alpha 127.0.0.1 ${a.port} 1`,
+      `sentinel monitor beta 127.0.0.1 ${b.port} 1`,
+    ].join('\n');
+    const s1 = await h.sentinel({ impl: 'redis', conf });
+    const s2 = await h.sentinel({ impl: 'redis', conf });
+    return { alpha: a.port, beta: b.port, sentinels: `127.0.0.1:${s1.port},127.0.0.1:${s2.port}` };
+  }
+
+  function proxy(args: string[], ports: number[]): Promise<OwnedProcess> {
+    return h.spawn(vigil.cmd, [...vigil.pre, 'proxy', ...args], {
+      name: 'vigil-proxy',
+      cwd: REPO_ROOT,
+      readyWhen: async () => {
+        for (const p of ports) if (!(await answersPong(p))) return false;
+        return true;
+      },
+      readyTimeoutMs: 15_000,
+    });
+  }
+
+  async function setThrough(port: number, key: string, value: string): Promise<void> {
+    const c = await RespClient.connect(port);
+    try {
+      assert.equal(await c.call('SET', key, value), 'OK');
+    } finally {
+      c.close();
+    }
+  }
+
+  async function get(port: number, key: string): Promise<unknown> {
+    const c = await RespClient.connect(port);
+    try {
+      return await c.call('GET', key);
+    } finally {
+      c.close();
+    }
+  }
+
+  void test('proxy cli - --sentinels list, --master-name, --listen, --sentinel-password', async () => {
+    const f = await setup();
+    const listen = await freePort();
+    await proxy(
+      [
+        '--sentinels',
+        f.sentinels,
+        '--master-name',
+        'alpha',
+        '--listen',
+        `127.0.0.1:${listen}`,
+        '--sentinel-password',
+        PASS,
+      ],
+      [listen],
+    );
+    await setThrough(listen, 'k', 'via-proxy');
+    assert.equal(await get(f.alpha, 'k'), 'via-proxy');
+    assert.equal(await get(f.beta, 'k'), null);
+  });
+
+  void test('proxy cli - --config with two masters, one listener each', async () => {
+    const f = await setup();
+    const [pa, pb] = [await freePort(), await freePort()];
+    const file = join(h.tempDir('vigil-proxy-cli-'), 'proxy.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        sentinels: f.sentinels,
+        sentinelPassword: PASS,
+        masters: [
+          { name: 'alpha', listen: `127.0.0.1:${pa}` },
+          { name: 'beta', listen: `127.0.0.1:${pb}` },
+        ],
+      }),
+    );
+    await proxy(['--config', file], [pa, pb]);
+    await setThrough(pa, 'which', 'alpha');
+    await setThrough(pb, 'which', 'beta');
+    assert.equal(await get(f.alpha, 'which'), 'alpha');
+    assert.equal(await get(f.beta, 'which'), 'beta');
+  });
+
+  // A proxy that cannot learn its master must say why, once per reason, and answer clients with an error.
+  for (const [label, flags, why] of [
+    ['a wrong --sentinel-password', ['--master-name', 'alpha', '--sentinel-password', 'wrong'], /WRONGPASS/],
+    ['no --sentinel-password', ['--master-name', 'alpha'], /NOAUTH/],
+    ['a misspelled --master-name', ['--master-name', 'alpah', '--sentinel-password', PASS], /No such master/],
+  ] as const) {
+    void test(`proxy cli - ${label} is logged and clients get a clear error`, async () => {
+      const f = await setup();
+      const listen = await freePort();
+      const p = await h.spawn(
+        vigil.cmd,
+        [
+          ...vigil.pre,
+          'proxy',
+          '--sentinels',
+          f.sentinels,
+          '--listen',
+          `127.0.0.1:${listen}`,
+          '--max-hold-ms',
+          '300',
+          ...flags,
+        ],
+        // It listens (and holds clients) before it knows a master.
+        { name: 'vigil-proxy-unconfigured', cwd: REPO_ROOT, readyWhen: () => accepts(listen) },
+      );
+      await h.waitFor(() => /"msg":"sentinel link problem"/.test(p.logTail(100)) && why.test(p.logTail(100)), {
+        name: `the reason (${String(why)}) logged`,
+        timeoutMs: 5000,
+      });
+      const reply = await new Promise<string>((resolve, reject) => {
+        const sock = connect({ host: '127.0.0.1', port: listen });
+        let text = '';
+        sock.on('data', (b) => (text += b.toString()));
+        sock.on('close', () => resolve(text));
+        sock.on('error', reject);
+        sock.write('PING\r\n');
+      });
+      assert.match(reply, /^-ERR vigil-proxy: no confirmed master for '\w+' after 300 ms/);
+      // Retries do not repeat the same line: each reason once per sentinel.
+      const lines = p
+        .logTail(500)
+        .split('\n')
+        .filter((l) => why.test(l));
+      assert.ok(lines.length <= 2 * 2, `logged ${lines.length} times:\n${lines.join('\n')}`);
+    });
+  }
+});
