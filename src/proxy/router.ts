@@ -323,8 +323,16 @@ export class Router {
     const key = `role-not-master:${addrKey(addr)}:${role}`;
     if (!this.loggedOnce.has(key)) {
       this.loggedOnce.add(key);
+      // Refused for credentials: retrying will not help, so it is a warning with the fix.
+      const auth = /^error:(NOAUTH|WRONGPASS|NOPERM)/.test(role);
       out.push(
-        this.log('info', 'candidate does not answer ROLE master yet', { addr: addrKey(addr), role, via: c.via }),
+        auth
+          ? this.log('warn', 'cannot check ROLE on the candidate: set --redis-username/--redis-password', {
+              addr: addrKey(addr),
+              role,
+              via: c.via,
+            })
+          : this.log('info', 'candidate does not answer ROLE master yet', { addr: addrKey(addr), role, via: c.via }),
       );
     }
     c.token = this.nextToken++;

@@ -119,6 +119,18 @@ void describe('proxy router', () => {
     assert.ok(retries.length >= 2, 'keeps re-checking ROLE');
   });
 
+  void test('proxy router - ROLE refused for credentials is one warning that names the fix', () => {
+    const g = new Rig();
+    g.roles.set('127.0.0.1:7000', 'error:NOAUTH Authentication required.');
+    g.report(S[0], M, 0);
+    g.report(S[1], M, 0);
+    assert.equal(g.route(), null);
+    const logs = g.effects.flatMap((e) => (e.kind === 'log' ? [e] : []));
+    const warns = logs.filter((l) => l.level === 'warn' && /--redis-password/.test(l.msg));
+    assert.equal(warns.length, 1, JSON.stringify(logs));
+    assert.ok(!logs.some((l) => /does not answer ROLE master yet/.test(l.msg)));
+  });
+
   void test('proxy router - a single lying sentinel with a higher epoch does not move the route', () => {
     const g = new Rig().start();
     g.roles.set('127.0.0.1:9999', 'master');
