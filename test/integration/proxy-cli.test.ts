@@ -5,12 +5,13 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import {
   Harness,
   RespClient,
+  accepts,
   answersPong,
   freePort,
+  sendUntilClose,
   hasBinary,
   REPO_ROOT,
   type OwnedProcess,
@@ -22,16 +23,6 @@ const skip =
 // i.e. the compiled dist/, is covered by cluster-bin.test.ts).
 const vigil = { cmd: process.execPath, pre: ['--import', 'tsx', join(REPO_ROOT, 'src/cli/vigil.ts')] };
 const PASS = 's3cret';
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
-}
 
 void describe('proxy - vigil proxy command line', { skip }, () => {
   const h = new Harness();
@@ -152,14 +143,7 @@ void describe('proxy - vigil proxy command line', { skip }, () => {
         name: `the reason (${String(why)}) logged`,
         timeoutMs: 5000,
       });
-      const reply = await new Promise<string>((resolve, reject) => {
-        const sock = connect({ host: '127.0.0.1', port: listen });
-        let text = '';
-        sock.on('data', (b) => (text += b.toString()));
-        sock.on('close', () => resolve(text));
-        sock.on('error', reject);
-        sock.write('PING\r\n');
-      });
+      const reply = await sendUntilClose(listen, 'PING\r\n');
       assert.match(reply, /^-ERR vigil-proxy: no confirmed master for '\w+' after 300 ms/);
       // Retries do not repeat the same line: each reason once per sentinel.
       const lines = p

@@ -2,8 +2,7 @@
 // down-after 1000 ms): manual and kill -9 failovers, pub/sub, lying and dead sentinels, bad clients.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import { Harness, RespClient, freePort, hasBinary } from '../harness/index.js';
+import { Harness, RespClient, freePort, hasBinary, sendUntilClose } from '../harness/index.js';
 import { startProxy, type ProxyHandle, type ProxyOptions } from '../../src/proxy/index.js';
 import type { LogRecord } from '../../src/proxy/index.js';
 import { startFleet, waitReplicasSynced, call, type Fleet } from '../../bench/proxy-failover/fleet.js';
@@ -206,14 +205,7 @@ void describe(`proxy - real fleet (${impl} sentinels)`, { skip }, () => {
     );
     const good = await RespClient.connect(p.address.port);
     assert.equal(await good.call('PING'), 'PONG');
-    const bad = connect({ host: '127.0.0.1', port: p.address.port });
-    const reply = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      bad.on('data', (b) => (text += b.toString()));
-      bad.on('close', () => resolve(text));
-      bad.on('error', reject);
-      bad.write('*2\r\n$3\r\nGET\r\n$abc\r\n');
-    });
+    const reply = await sendUntilClose(p.address.port, '*2\r\n$3\r\nGET\r\n$abc\r\n');
     assert.match(reply, /^-ERR Protocol error/);
     assert.equal(await good.call('PING'), 'PONG');
     const fresh = await RespClient.connect(p.address.port);
@@ -231,14 +223,7 @@ void describe(`proxy - real fleet (${impl} sentinels)`, { skip }, () => {
       log: () => undefined,
     });
     closers.push(() => p.close());
-    const s = connect({ host: '127.0.0.1', port: p.address.port });
-    const text = await new Promise<string>((resolve, reject) => {
-      let t = '';
-      s.on('data', (b) => (t += b.toString()));
-      s.on('close', () => resolve(t));
-      s.on('error', reject);
-      s.write('PING\r\n');
-    });
+    const text = await sendUntilClose(p.address.port, 'PING\r\n');
     assert.match(text, /^-ERR vigil-proxy: no confirmed master for 'nobody' after 300 ms/);
     assert.equal(p.stats().masters[0]!.plane.refused, 1);
   });
