@@ -33,6 +33,11 @@ export interface DataPlaneOptions {
    * wins); 0 = forward in JavaScript. Default 0 here; the CLI and startProxy default to 2.
    */
   pumpThreads?: number;
+  /**
+   * Most client connections at once (held, open or closing); more are answered `-ERR max number of clients
+   * reached` (Redis's own reply) and closed. 0 or unset = no limit; startProxy derives one from the open-file limit.
+   */
+  maxClients?: number;
   onLog: (level: 'info' | 'warn', msg: string, fields: { [k: string]: unknown }) => void;
 }
 
@@ -49,6 +54,8 @@ export interface DataPlaneStats {
   holdMaxMs: number;
   /** Clients refused with an error after maxHoldMs. */
   refused: number;
+  /** Clients turned away because maxClients were connected. */
+  overLimit: number;
   /** Sessions closed because their master stopped being the route. */
   fenced: number;
   upstreamConnectFailures: number;
@@ -106,6 +113,7 @@ class Session implements MuxClient {
 export class DataPlane {
   private readonly server: Server;
   private readonly sessions = new Set<Session>();
+  private readonly warned = new Map<string, { at: number; skipped: number }>();
   private route: Addr | null = null;
   private gateOpen = false;
   private gateReason = 'starting';
@@ -120,6 +128,7 @@ export class DataPlane {
     holdTotalMs: 0,
     holdMaxMs: 0,
     refused: 0,
+    overLimit: 0,
     fenced: 0,
     upstreamConnectFailures: 0,
     muxed: 0,
@@ -239,6 +248,10 @@ export class DataPlane {
 
   private onConnection(client: Socket): void {
     this.st.accepted++;
+    if (this.sessions.size >= (this.opts.maxClients || Infinity)) {
+      this.turnAway(client);
+      return;
+    }
     const s = new Session(client);
     if (this.opts.mux) s.mode = 'mux';
     this.sessions.add(s);
@@ -250,6 +263,35 @@ export class DataPlane {
     }
     this.startWaiting(s, Date.now());
     if (this.gateOpen && this.route) this.release(s);
+  }
+
+  /** Over maxClients: Redis's reply, then close (a client that does not read is cut after 1 s). */
+  private turnAway(client: Socket): void {
+    this.st.overLimit++;
+    client.on('error', () => undefined);
+    client.setTimeout(1000, () => client.destroy());
+    client.end('-ERR max number of clients reached\r\n');
+    client.resume(); // read and drop whatever it sends, so its FIN is seen
+    this.warnEvery('max-clients', 'max clients reached: turning new clients away', {
+      maxClients: this.opts.maxClients,
+      turnedAway: this.st.overLimit,
+    });
+  }
+
+  /**
+   * A warning that can repeat per client (a flood, a master restarting under many held clients): logged at most
+   * once per 10 s per key, with how many were left out since the last one.
+   */
+  private warnEvery(key: string, msg: string, fields: { [k: string]: unknown }): void {
+    const now = Date.now();
+    const w = this.warned.get(key);
+    if (w && now - w.at < 10_000) {
+      w.skipped++;
+      return;
+    }
+    this.warned.set(key, { at: now, skipped: 0 });
+    if (this.warned.size > 64) for (const [k, v] of this.warned) if (now - v.at >= 10_000) this.warned.delete(k);
+    this.opts.onLog('warn', msg, w?.skipped ? { ...fields, alsoSince: w.skipped } : fields);
   }
 
   /** A held client may go: onto the shared upstream (mux) or its own connection. */
@@ -424,7 +466,10 @@ export class DataPlane {
         s.upstream = null;
         s.state = 'held';
         up.destroy();
-        this.opts.onLog('warn', 'upstream connect failed; holding client', { to: addrKey(route), error: err.message });
+        this.warnEvery(`connect ${addrKey(route)} ${err.message}`, 'upstream connect failed; holding client', {
+          to: addrKey(route),
+          error: err.message,
+        });
         // Retry within the hold budget: the route may be the right one and just restarting, or about to move.
         setTimeout(() => {
           if (s.state === 'held' && this.gateOpen) this.dial(s);

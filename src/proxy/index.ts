@@ -1,5 +1,6 @@
 // Public entry of the master-following proxy: `startProxy(options)` wires one Router+Control+DataPlane per
 // master name (one listener each), an optional HTTP endpoint, and a logger. Used by `vigil proxy` and `vigil up`.
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { type Addr, addrKey, parseHostPort, parseSentinelList } from './events.js';
@@ -57,6 +58,12 @@ export interface ProxyOptions {
    * JavaScript. Falls back to JavaScript (with a warning) when the addon is not built.
    */
   pumpThreads?: number;
+  /**
+   * Most client connections per listener; more are answered `-ERR max number of clients reached` and closed.
+   * Default: 10000 (Redis's maxclients default), lowered so that every listener's clients fit in the process's
+   * open-file limit (two descriptors per client).
+   */
+  maxClients?: number;
   /** Receives one structured record per log line; default prints JSON lines to stderr. */
   log?: (rec: LogRecord) => void;
   logFormat?: 'json' | 'text';
@@ -122,9 +129,29 @@ export function defaultLogger(format: 'json' | 'text'): (rec: LogRecord) => void
   };
 }
 
+/** The soft RLIMIT_NOFILE of this process (from /proc/self/limits), or null where that cannot be read. */
+export function openFileLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** maxClients per listener: the configured value, else 10000 cut to what the open-file limit can hold. */
+function clientLimit(options: ProxyOptions, nofile: number | null): number {
+  if (options.maxClients !== undefined) return options.maxClients;
+  if (nofile === null) return 10_000;
+  // Keep 128 descriptors for sentinel links, ROLE checks, HTTP and Node itself; 2 per client session.
+  return Math.max(1, Math.min(10_000, Math.floor((nofile - 128) / 2 / options.masters.length)));
+}
+
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   if (options.masters.length === 0) throw new ProxyConfigError('no masters configured');
   const log = options.log ?? defaultLogger(options.logFormat ?? 'json');
+  const nofile = openFileLimit();
+  const maxClients = clientLimit(options, nofile);
   const maxHoldMs = options.maxHoldMs ?? 5000;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const startedAt = Date.now();
@@ -150,6 +177,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         keepAliveMs: options.keepAliveMs ?? 30_000,
         mux: options.mux ?? false,
         pumpThreads: options.pumpThreads ?? Math.min(2, availableParallelism()),
+        maxClients,
         onLog,
       });
       const address = await plane.listen().catch((err: unknown) => {
@@ -182,7 +210,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         sentinels: sentinels.map(addrKey),
         forwarding,
         pumpThreads,
+        maxClients,
       });
+      if (nofile !== null && maxClients * 2 * options.masters.length > nofile - 128)
+        onLog('warn', 'max clients exceed what the open-file limit can hold', {
+          maxClients,
+          openFileLimit: nofile,
+          fix: 'raise the limit (ulimit -n, LimitNOFILE=) or lower --max-clients',
+        });
     }
   } catch (err) {
     for (const u of units) await u.plane.close();

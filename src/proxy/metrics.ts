@@ -62,6 +62,12 @@ export function renderPrometheus(stats: ProxyStats, nowMs: number): string {
     per((m) => m.plane.refused),
   );
   metric(
+    'vigil_proxy_connections_over_limit_total',
+    'counter',
+    'Clients turned away with "max number of clients reached".',
+    per((m) => m.plane.overLimit),
+  );
+  metric(
     'vigil_proxy_connections_fenced_total',
     'counter',
     'Sessions closed because their master was replaced.',

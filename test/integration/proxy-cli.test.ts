@@ -5,6 +5,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import {
   Harness,
   RespClient,
@@ -153,4 +154,55 @@ void describe('proxy - vigil proxy command line', { skip }, () => {
       assert.ok(lines.length <= 2 * 2, `logged ${lines.length} times:\n${lines.join('\n')}`);
     });
   }
+
+  void test(
+    'proxy cli - a connection flood past the open-file limit: clients beyond max-clients get an error, the proxy lives',
+    { skip: hasBinary('prlimit') ? false : 'prlimit not installed' },
+    async () => {
+      const f = await setup();
+      const listen = await freePort();
+      // 400 descriptors: the default max-clients becomes (400 - 128) / 2 = 136.
+      const p = await h.spawn(
+        'prlimit',
+        [
+          '--nofile=400:400',
+          vigil.cmd,
+          ...vigil.pre,
+          'proxy',
+          '--sentinels',
+          f.sentinels,
+          '--master-name',
+          'alpha',
+          '--listen',
+          `127.0.0.1:${listen}`,
+          '--sentinel-password',
+          PASS,
+        ],
+        { name: 'vigil-proxy-nofile', cwd: REPO_ROOT, readyWhen: () => answersPong(listen) },
+      );
+      assert.match(p.logTail(50), /"maxClients":136/);
+      const socks = Array.from({ length: 200 }, () => {
+        const s = connect({ host: '127.0.0.1', port: listen });
+        const c = { s, got: '', closed: false };
+        s.on('data', (b) => (c.got += b.toString()));
+        s.on('error', () => undefined);
+        s.on('close', () => (c.closed = true));
+        s.write('PING\r\n');
+        return c;
+      });
+      const pong = (): number => socks.filter((c) => c.got === '+PONG\r\n').length;
+      const told = (): number =>
+        socks.filter((c) => c.closed && c.got === '-ERR max number of clients reached\r\n').length;
+      await h.waitFor(() => pong() + told() === 200, {
+        name: 'every client answered: PONG or max clients',
+        timeoutMs: 10_000,
+      });
+      assert.equal(pong(), 136);
+      assert.match(p.logTail(50), /max clients reached/);
+      for (const c of socks) c.s.destroy();
+      // Still serving once the flood is gone.
+      await h.waitFor(() => answersPong(listen), { name: 'serves again after the flood', timeoutMs: 5000 });
+      assert.equal(p.exitCode, null);
+    },
+  );
 });

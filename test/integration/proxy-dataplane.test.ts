@@ -48,9 +48,10 @@ class Client {
 // Every case runs twice: forwarding by the native pump (2 threads) and in JavaScript (pumpThreads 0).
 for (const pumpThreads of [2, 0]) {
   const forwarding = pumpThreads > 0 ? 'native pump' : 'JS';
-  function plane(maxHoldMs = 5000, mux = false, idleTimeoutMs = 0): DataPlane {
+  function plane(maxHoldMs = 5000, mux = false, idleTimeoutMs = 0, maxClients = 0): DataPlane {
     return new DataPlane({
       mux,
+      maxClients,
       pumpThreads,
       masterName: 'm',
       listen: { host: '127.0.0.1', port: 0 },
@@ -214,6 +215,33 @@ for (const pumpThreads of [2, 0]) {
         clearInterval(timer);
       }
       talker.s.destroy();
+    });
+
+    void test(`proxy dataplane (${forwarding}) - past max clients a client gets Redis's error; a freed slot is reused`, async () => {
+      const {
+        dp,
+        port,
+        ups: [up],
+      } = await start(1, 5000, false, 0, 3);
+      if (!up) throw new Error('no upstream');
+      dp.setRoute(up.addr);
+      dp.setGate(true, 'test');
+      const three = [new Client(port), new Client(port), new Client(port)];
+      three.forEach((c, i) => c.s.write(`c${i}`));
+      await waitFor(() => three.every((c, i) => c.got === `ok:c${i}`), { name: 'three served', timeoutMs: 2000 });
+      const fourth = new Client(port);
+      fourth.s.write('c3');
+      await waitFor(() => fourth.closed, { name: 'fourth closed', timeoutMs: 2000 });
+      assert.equal(fourth.got, '-ERR max number of clients reached\r\n');
+      assert.ok(!up.received.includes('c3'), 'nothing of the fourth client reached the upstream');
+      assert.equal(dp.stats().overLimit, 1);
+      three[0]!.s.destroy();
+      await waitFor(() => dp.stats().active === 2, { name: 'a slot freed', timeoutMs: 2000 });
+      const fifth = new Client(port);
+      fifth.s.write('c4');
+      await waitFor(() => fifth.got === 'ok:c4', { name: 'the freed slot serves a new client', timeoutMs: 2000 });
+      assert.equal(three[1]!.closed || three[2]!.closed, false, 'the others were not touched');
+      for (const c of [...three, fifth]) c.s.destroy();
     });
 
     void test(`proxy dataplane (${forwarding}) - a refused upstream keeps the client held and re-dials`, async () => {

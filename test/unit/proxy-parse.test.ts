@@ -142,6 +142,7 @@ void describe('proxy parsing', () => {
           },
           plane: {
             accepted: 5,
+            overLimit: 0,
             active: 1,
             held: 0,
             frozen: 0,
