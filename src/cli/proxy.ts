@@ -16,6 +16,7 @@ export const PROXY_USAGE = `usage: vigil proxy --sentinels host:port[,host:port.
                    [--sentinel-username U] [--sentinel-password P] [--config file.json]
                    [--http host:port] [--max-hold-ms 5000] [--max-failover-ms 60000] [--poll-ms 1000]
                    [--quorum N] [--no-fast-path] [--mux] [--threads 2] [--idle-timeout-ms 0] [--max-clients N]
+                   [--fail-closed-after-ms 0]
                    [--redis-username U] [--redis-password P]
                    [--log-format json|text] [--debug]
 See docs/proxy.md for the config file format and the switching rule.`;
@@ -35,6 +36,7 @@ interface FileConfig {
   threads?: number;
   idleTimeoutMs?: number;
   maxClients?: number;
+  failClosedAfterMs?: number;
   logFormat?: 'json' | 'text';
   masters?: Array<{ name: string; listen: string; sentinels?: string | string[]; quorum?: number }>;
 }
@@ -75,6 +77,7 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
       threads: { type: 'string' },
       'idle-timeout-ms': { type: 'string' },
       'max-clients': { type: 'string' },
+      'fail-closed-after-ms': { type: 'string' },
       'log-format': { type: 'string' },
       debug: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -137,6 +140,7 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
   set('maxFailoverMs', num(values['max-failover-ms'], '--max-failover-ms') ?? file.maxFailoverMs);
   set('pollIntervalMs', num(values['poll-ms'], '--poll-ms') ?? file.pollIntervalMs);
   set('idleTimeoutMs', num(values['idle-timeout-ms'], '--idle-timeout-ms') ?? file.idleTimeoutMs);
+  set('failClosedAfterMs', num(values['fail-closed-after-ms'], '--fail-closed-after-ms') ?? file.failClosedAfterMs);
   set('maxClients', num(values['max-clients'], '--max-clients') ?? file.maxClients);
   set('fastPath', values['no-fast-path'] ? false : file.fastPath);
   set('mux', values.mux ? true : file.mux);

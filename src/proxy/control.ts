@@ -41,6 +41,8 @@ export interface ControlOptions {
   quorum?: number | undefined;
   pollIntervalMs: number;
   maxFailoverMs: number;
+  /** See RouterOptions.failClosedAfterMs (0 = keep routing without a sentinel quorum). */
+  failClosedAfterMs?: number | undefined;
   fastPath: boolean;
   roleTimeoutMs: number;
   tickMs: number;
@@ -242,6 +244,7 @@ export class Control {
         fastPath: opts.fastPath,
         fastRoleRetryMs: 20,
         roleRetryMs: 100,
+        failClosedAfterMs: opts.failClosedAfterMs ?? 0,
       },
       Date.now(),
     );

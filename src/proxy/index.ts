@@ -59,6 +59,11 @@ export interface ProxyOptions {
    */
   pumpThreads?: number;
   /**
+   * Stop forwarding once fewer than a quorum of sentinels has answered for this long (ms); clients then get the
+   * max-hold error until a quorum is back. 0 (default) keeps routing to the last confirmed master.
+   */
+  failClosedAfterMs?: number;
+  /**
    * Most client connections per listener; more are answered `-ERR max number of clients reached` and closed.
    * Default: 10000 (Redis's maxclients default), lowered so that every listener's clients fit in the process's
    * open-file limit (two descriptors per client).
@@ -196,6 +201,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
           quorum: m.quorum,
           pollIntervalMs,
           maxFailoverMs: options.maxFailoverMs ?? 60_000,
+          failClosedAfterMs: options.failClosedAfterMs ?? 0,
           fastPath: options.fastPath ?? true,
           roleTimeoutMs: 500,
           tickMs: 50,

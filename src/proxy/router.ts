@@ -13,6 +13,9 @@
 //                   the master we route to, and X is a replica of that master according to >= `need`
 //                   sentinels. The route is then provisional until a quorum reports X.
 //   - A stale report (older or equal epoch, different address) never moves the route back.
+//   - A quorum reporting another address at a newer epoch closes the gate at once, before its ROLE check: the
+//     routed node is no longer the master of the latest epoch (events missed, or a healed partition).
+//   - Optionally (failClosedAfterMs), losing contact with a quorum of sentinels closes the gate too.
 
 import { type Addr, addrKey, sameAddr, parseEventSubject, parseSwitchMaster, type MasterReport } from './events.js';
 
@@ -57,6 +60,12 @@ export interface RouterOptions {
    * at the old epoch, unless a live sentinel still reports a failover in progress. Default 5000.
    */
   provisionalMaxMs?: number;
+  /**
+   * When fewer than `need` sentinels have given a fresh report for this long (ms), stop forwarding (hold new
+   * clients, freeze sessions; they get the max-hold error) until a quorum is back. 0 or unset: keep routing to the
+   * last confirmed master (available but possibly stale). Losing and regaining the quorum is logged either way.
+   */
+  failClosedAfterMs?: number;
 }
 
 interface SentinelView {
@@ -137,6 +146,8 @@ export class Router {
   private lastSwitchAt: number | null = null;
   private lastSwitchReason: string | null = null;
   private readonly loggedOnce = new Set<string>();
+  /** Since when fewer than `need` sentinels have a fresh report (ms), null while a quorum is in contact. */
+  private quorumLostSince: number | null = null;
 
   constructor(
     private readonly opts: RouterOptions,
@@ -471,7 +482,44 @@ export class Router {
     );
   }
 
+  /** Sentinels whose last report is fresh and names the master: the ones that could vouch for a route now. */
+  private liveSentinels(nowMs: number): number {
+    let live = 0;
+    for (const v of this.views.values()) {
+      if (v.up && v.report && nowMs - v.reportAt <= this.opts.reportMaxAgeMs) live++;
+    }
+    return live;
+  }
+
+  private trackQuorumContact(nowMs: number, out: Effect[]): void {
+    const live = this.liveSentinels(nowMs);
+    if (live >= this.need) {
+      if (this.quorumLostSince !== null) {
+        out.push(
+          this.log('info', 'sentinel quorum reachable again', {
+            live,
+            need: this.need,
+            lostMs: nowMs - this.quorumLostSince,
+          }),
+        );
+        this.quorumLostSince = null;
+      }
+    } else if (this.route && this.quorumLostSince === null) {
+      this.quorumLostSince = nowMs;
+      const hold = this.opts.failClosedAfterMs ?? 0;
+      out.push(
+        this.log('warn', 'lost contact with a quorum of sentinels', {
+          live,
+          need: this.need,
+          route: addrKey(this.route.addr),
+          policy: hold > 0 ? `stop forwarding after ${hold} ms` : 'keep routing to the last confirmed master',
+        }),
+      );
+    }
+  }
+
   private updateGate(nowMs: number, out: Effect[]): void {
+    this.trackQuorumContact(nowMs, out);
     let signalled: string | null = null;
     for (const v of this.views.values()) {
       if (v.failoverEv || v.odownEv || v.failoverPoll) {
@@ -501,6 +549,16 @@ export class Router {
     } else if (signalled !== null && !this.signalsSuppressed) {
       open = false;
       reason = signalled;
+    } else if (this.candidate?.via === 'quorum' && !sameAddr(this.candidate.addr, this.route.addr)) {
+      open = false;
+      reason = `a sentinel quorum reports ${addrKey(this.candidate.addr)} at epoch ${this.candidate.epoch}; checking ROLE`;
+    } else if (
+      (this.opts.failClosedAfterMs ?? 0) > 0 &&
+      this.quorumLostSince !== null &&
+      nowMs - this.quorumLostSince >= this.opts.failClosedAfterMs!
+    ) {
+      open = false;
+      reason = `fewer than ${this.need} sentinels reachable for ${this.opts.failClosedAfterMs} ms (fail-closed)`;
     } else {
       open = true;
       reason = `routing to ${addrKey(this.route.addr)} epoch ${this.route.epoch}`;

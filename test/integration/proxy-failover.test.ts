@@ -227,4 +227,51 @@ void describe(`proxy - real fleet (${impl} sentinels)`, { skip }, () => {
     assert.match(text, /^-ERR vigil-proxy: no confirmed master for 'nobody' after 300 ms/);
     assert.equal(p.stats().masters[0]!.plane.refused, 1);
   });
+
+  void test('proxy - without a sentinel quorum: keeps routing by default, stops with failClosedAfterMs', async () => {
+    const redis = await h.redis();
+    const conf = `sentinel monitor solo 127.0.0.1 ${redis.port} 1\n`;
+    const s1 = await h.sentinel({ impl, conf });
+    const s2 = await h.sentinel({ impl, conf });
+    const logs: LogRecord[] = [];
+    const start = async (failClosedAfterMs: number): Promise<ProxyHandle> => {
+      const p = await startProxy({
+        sentinels: `127.0.0.1:${s1.port},127.0.0.1:${s2.port}`,
+        masters: [{ name: 'solo', listen: '127.0.0.1:0' }],
+        pollIntervalMs: 200,
+        maxHoldMs: 300,
+        failClosedAfterMs,
+        log: (r) => logs.push(r),
+      });
+      closers.push(() => p.close());
+      await p.ready(10_000);
+      return p;
+    };
+    const keep = await start(0);
+    const strict = await start(500);
+    const gateOpen = (p: ProxyHandle): boolean => p.stats().masters[0]!.router.gateOpen;
+    // Black-holed sentinels: their links stay open, polls time out, reports go stale.
+    s1.pause();
+    s2.pause();
+    try {
+      await h.waitFor(() => logs.filter((l) => l.msg === 'lost contact with a quorum of sentinels').length === 2, {
+        name: 'both proxies log the lost quorum',
+        timeoutMs: 5000,
+      });
+      await h.waitFor(() => !gateOpen(strict), { name: 'fail-closed proxy stops forwarding', timeoutMs: 3000 });
+      assert.equal(gateOpen(keep), true);
+      const c = await RespClient.connect(keep.address.port);
+      assert.equal(await c.call('SET', 'k', 'still'), 'OK', 'default: the last confirmed master stays routed');
+      c.close();
+      assert.match(await sendUntilClose(strict.address.port, 'PING\r\n'), /^-ERR vigil-proxy: .*fail-closed/);
+    } finally {
+      s1.resume();
+      s2.resume();
+    }
+    await h.waitFor(() => gateOpen(strict), { name: 'quorum back: forwarding again', timeoutMs: 5000 });
+    const c2 = await RespClient.connect(strict.address.port);
+    assert.equal(await c2.call('GET', 'k'), 'still');
+    c2.close();
+    assert.ok(logs.some((l) => l.msg === 'sentinel quorum reachable again'));
+  });
 });

@@ -131,6 +131,50 @@ void describe('proxy router', () => {
     assert.ok(!logs.some((l) => /does not answer ROLE master yet/.test(l.msg)));
   });
 
+  void test('proxy router - a quorum reporting a newer master closes the gate before ROLE confirms it', () => {
+    // No failover events seen (pub/sub link down, or a partition healed): only polls tell.
+    const g = new Rig().start();
+    g.report(S[0], R1, 3);
+    assert.equal(g.r.isGateOpen(), true, 'one sentinel is not a quorum');
+    g.report(S[1], R1, 3); // R1 still answers 'slave' from the table
+    assert.equal(g.route(), '127.0.0.1:7000');
+    assert.equal(g.r.isGateOpen(), false, 'nothing more goes to the deposed master while R1 is checked');
+    const check = [...g.effects]
+      .reverse()
+      .find((e): e is Extract<Effect, { kind: 'check-role' }> => e.kind === 'check-role' && e.addr.port === 7001);
+    assert.ok(check);
+    g.roles.set('127.0.0.1:7001', 'master');
+    g.feedRole(check.token, R1, 'master');
+    assert.equal(g.route(), '127.0.0.1:7001');
+    assert.equal(g.r.isGateOpen(), true);
+  });
+
+  void test('proxy router - losing the sentinel quorum is logged; by default the last confirmed master stays routed', () => {
+    const g = new Rig().start();
+    g.feedObs({ kind: 'sentinel-down', sentinel: S[0] });
+    g.feedObs({ kind: 'sentinel-down', sentinel: S[1] });
+    g.tick(10_000);
+    assert.equal(g.r.isGateOpen(), true);
+    assert.equal(g.route(), '127.0.0.1:7000');
+    const lost = g.effects.filter((e) => e.kind === 'log' && e.msg === 'lost contact with a quorum of sentinels');
+    assert.equal(lost.length, 1, 'logged once, not per tick');
+  });
+
+  void test('proxy router - failClosedAfterMs stops forwarding once the quorum has been gone that long', () => {
+    const g = new Rig({ failClosedAfterMs: 2000 }).start();
+    g.feedObs({ kind: 'sentinel-down', sentinel: S[0] });
+    g.feedObs({ kind: 'sentinel-down', sentinel: S[1] });
+    g.tick(1000);
+    assert.equal(g.r.isGateOpen(), true, 'not before failClosedAfterMs');
+    g.tick(1100);
+    assert.equal(g.r.isGateOpen(), false);
+    assert.match(g.r.snapshot().gateReason, /fail-closed/);
+    g.report(S[0], M, 0);
+    g.report(S[1], M, 0);
+    assert.equal(g.r.isGateOpen(), true, 'a quorum is back');
+    assert.ok(g.effects.some((e) => e.kind === 'log' && e.msg === 'sentinel quorum reachable again'));
+  });
+
   void test('proxy router - a single lying sentinel with a higher epoch does not move the route', () => {
     const g = new Rig().start();
     g.roles.set('127.0.0.1:9999', 'master');
