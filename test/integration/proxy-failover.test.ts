@@ -101,6 +101,39 @@ void describe(`proxy - real fleet (${impl} sentinels)`, { skip }, () => {
     assert.ok(st.router.route!.epoch > 0);
   });
 
+  void test('proxy - a blocked BLPOP and an unfinished MULTI are closed at the switch, never carried over', async () => {
+    const f = await startFleet(h, { impl });
+    const logs: LogRecord[] = [];
+    const p = await proxyFor(f, logs);
+    closers.push(() => p.close());
+    const oldPort = f.redis[0]!.port;
+    const blocked = await RespClient.connect(p.address.port);
+    // Settled only by the close; observed from the start so the rejection is never unhandled.
+    const blpop = blocked.call('BLPOP', 'queue', '0').then(
+      (r) => `answered ${JSON.stringify(r)}`,
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+    const tx = await RespClient.connect(p.address.port);
+    assert.equal(await tx.call('MULTI'), 'OK');
+    assert.equal(await tx.call('SET', 'txkey', 'half'), 'QUEUED');
+    await waitReplicasSynced(f, oldPort);
+    assert.equal(await f.failover(), 'OK');
+    // EXEC sent once the failover has started: it is held (frozen), then the session is fenced at the switch.
+    await h.waitFor(() => !p.stats().masters[0]!.router.gateOpen || routePort(p) !== oldPort, {
+      name: 'failover under way',
+      timeoutMs: 10_000,
+    });
+    const exec = tx.call('EXEC');
+    await assert.rejects(exec, /closed/, 'EXEC never reaches the new master');
+    assert.match(await blpop, /closed/, 'the blocked client is closed, not left on the demoted master');
+    await h.waitFor(() => routePort(p) !== oldPort, { name: 'proxy switched', timeoutMs: 10_000 });
+    const c = await RespClient.connect(p.address.port);
+    assert.equal(await c.call('GET', 'txkey'), null, 'no half transaction on the new master');
+    assert.equal(await c.call('EXISTS', 'txkey'), 0);
+    c.close();
+    assert.equal(await call(oldPort, 'EXISTS', 'txkey'), 0, 'nor on the old one');
+  });
+
   void test('proxy - follows kill -9 of the master and never routes back to it', async () => {
     const f = await startFleet(h, { impl });
     const logs: LogRecord[] = [];
