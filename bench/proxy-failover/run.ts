@@ -1,8 +1,9 @@
 // Failover benchmark: INCR writers through Vigil's proxy and through HAProxy's role:master tcp-check pattern
 // (docs/reference proxy.md §1.2; inter 1s and inter 100ms), during (a) a manual SENTINEL FAILOVER and (b) kill -9
-// of the master (restarted after the switch, so it comes back claiming master). Reports acknowledged writes
+// of the master (restarted after the switch, so it comes back claiming master), and optionally (c) SIGSTOP of the
+// master (a hung node; SIGCONT after the switch, so it resumes with its old data as master). Reports acknowledged writes
 // lost (acks - final counter on the new master), errors, and the longest gap between acks (write stall).
-//   npx tsx bench/proxy-failover/run.ts [--impl redis|vigil] [--rounds 3] [--scenario manual,kill] [--window-ms 13000]
+//   npx tsx bench/proxy-failover/run.ts [--impl redis|vigil] [--rounds 3] [--scenario manual,kill,stop] [--window-ms 13000]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
@@ -29,7 +30,14 @@ const { values } = parseArgs({
 });
 const impl = (values.impl ?? 'redis') as 'redis' | 'vigil';
 const rounds = Number(values.rounds ?? 3);
-const scenarios = (values.scenario ?? 'manual,kill').split(',') as Array<'manual' | 'kill'>;
+type Scenario = 'manual' | 'kill' | 'stop';
+const SCENARIO_LABEL: Record<Scenario, string> = {
+  manual: '(a) SENTINEL FAILOVER',
+  kill: '(b) kill -9 master + restart',
+  stop: '(c) SIGSTOP master, SIGCONT after switch',
+};
+const scenarios = (values.scenario ?? 'manual,kill').split(',') as Scenario[];
+for (const sc of scenarios) if (!(sc in SCENARIO_LABEL)) throw new Error(`unknown scenario '${sc}'`);
 const windowMs = Number(values['window-ms'] ?? 13000);
 const downAfterMs = Number(values['down-after-ms'] ?? 1000);
 
@@ -113,7 +121,7 @@ function logTimes(proc: OwnedProcess, t0: number): Times {
   return out;
 }
 
-async function oneRound(scenario: 'manual' | 'kill', round: number): Promise<RoundResult[]> {
+async function oneRound(scenario: Scenario, round: number): Promise<RoundResult[]> {
   const h = new Harness();
   try {
     const f = await startFleet(h, { impl, downAfterMs, failoverTimeoutMs: 10000 });
@@ -170,8 +178,10 @@ async function oneRound(scenario: 'manual' | 'kill', round: number): Promise<Rou
     if (scenario === 'manual') {
       const r = await f.failover();
       if (r !== 'OK') throw new Error(`SENTINEL FAILOVER: ${String(r)}`);
-    } else {
+    } else if (scenario === 'kill') {
       await old.kill('SIGKILL');
+    } else {
+      old.pause();
     }
     await h.waitFor(
       async () => {
@@ -183,6 +193,9 @@ async function oneRound(scenario: 'manual' | 'kill', round: number): Promise<Rou
     if (scenario === 'kill') {
       // Bring the old master back: it restarts empty, claiming role:master, until Sentinel converts it.
       await old.proc.start();
+    } else if (scenario === 'stop') {
+      // The hung master resumes with its data, still claiming role:master, until Sentinel converts it.
+      old.resume();
     }
     await new Promise((r) => setTimeout(r, Math.max(0, t0 + windowMs - Date.now())));
     const reports: WriterReport[] = [];
@@ -251,7 +264,7 @@ async function main(): Promise<void> {
     for (const p of ['vigil', 'vigil --mux', 'haproxy inter 1s', 'haproxy inter 100ms']) {
       const rs = all.filter((x) => x.scenario === sc && x.proxy === p);
       lines.push(
-        `| ${sc === 'manual' ? '(a) SENTINEL FAILOVER' : '(b) kill -9 master + restart'} | ${p} | ${rs.map((x) => x.lost).join(', ')} | ${rs.map((x) => x.longestGapMs).join(', ')} | ${rs.map((x) => x.errors).join('; ')} | ${p.startsWith('vigil') ? rs.map((x) => `${x.holdAfterMs ?? '-'} / ${x.promoteAfterMs ?? '-'} / ${x.switchAfterMs ?? '-'}`).join(', ') : ''} |`,
+        `| ${SCENARIO_LABEL[sc]} | ${p} | ${rs.map((x) => x.lost).join(', ')} | ${rs.map((x) => x.longestGapMs).join(', ')} | ${rs.map((x) => x.errors).join('; ')} | ${p.startsWith('vigil') ? rs.map((x) => `${x.holdAfterMs ?? '-'} / ${x.promoteAfterMs ?? '-'} / ${x.switchAfterMs ?? '-'}`).join(', ') : ''} |`,
       );
     }
   }
