@@ -1,6 +1,6 @@
 // Data-plane benchmark: redis-benchmark direct, through HAProxy 2.6 (mode tcp, nbthread 1) and through Vigil's
 // proxy, interleaved over several rounds (start position rotated), medians + paired ratios vs HAProxy.
-//   npx tsx bench/proxy/run.ts [--quick] [--rounds N] [--only a,b,c] [--no-mux] [--no-js] [--vigil-args="..."]
+//   npx tsx bench/proxy/run.ts [--quick] [--rounds N] [--only a,b,c,d] [--no-mux] [--no-js] [--vigil-args="..."]
 //                              [--also 'NAME=[ENV=VALUE ...] FLAGS' ...]
 // Targets: direct, HAProxy, Vigil (default: L4, forwarded by the native pump), Vigil with --mux, and Vigil with
 // --threads 0 (L4 forwarded in JavaScript, the fallback when the pump is not built).
@@ -50,7 +50,14 @@ const TESTS: TestDef[] = [
     args: ['-t', 'set,get', '-n', String(1000000 / scale), '-c', '50', '-P', '16'],
   },
   { id: 'c', label: '-t ping -c 1 -n 50000', args: ['-t', 'ping', '-c', '1', '-n', String(50000 / scale)] },
-].filter((t) => !values.only || values.only.split(',').includes(t.id));
+  // Not one of the three loads (only with --only ...,d): a new connection per request, so accept, dial and
+  // hand-over dominate instead of forwarding.
+  {
+    id: 'd',
+    label: '-t ping -c 50 -n 20000 -k 0',
+    args: ['-t', 'ping', '-c', '50', '-n', String(20000 / scale), '-k', '0'],
+  },
+].filter((t) => (values.only ? values.only.split(',').includes(t.id) : t.id !== 'd'));
 
 interface Row {
   rps: number;
