@@ -54,6 +54,20 @@ void describe('proxy - vigil proxy command line', { skip }, () => {
     });
   }
 
+  /** The issue's entry-point form for master 'alpha'. */
+  function alphaArgs(f: { sentinels: string }, listen: number): string[] {
+    return [
+      '--sentinels',
+      f.sentinels,
+      '--master-name',
+      'alpha',
+      '--listen',
+      `127.0.0.1:${listen}`,
+      '--sentinel-password',
+      PASS,
+    ];
+  }
+
   async function setThrough(port: number, key: string, value: string): Promise<void> {
     const c = await RespClient.connect(port);
     try {
@@ -75,19 +89,7 @@ void describe('proxy - vigil proxy command line', { skip }, () => {
   void test('proxy cli - --sentinels list, --master-name, --listen, --sentinel-password', async () => {
     const f = await setup();
     const listen = await freePort();
-    await proxy(
-      [
-        '--sentinels',
-        f.sentinels,
-        '--master-name',
-        'alpha',
-        '--listen',
-        `127.0.0.1:${listen}`,
-        '--sentinel-password',
-        PASS,
-      ],
-      [listen],
-    );
+    await proxy(alphaArgs(f, listen), [listen]);
     await setThrough(listen, 'k', 'via-proxy');
     assert.equal(await get(f.alpha, 'k'), 'via-proxy');
     assert.equal(await get(f.beta, 'k'), null);
@@ -164,20 +166,7 @@ void describe('proxy - vigil proxy command line', { skip }, () => {
       // 400 descriptors: the default max-clients becomes (400 - 128) / 2 = 136.
       const p = await h.spawn(
         'prlimit',
-        [
-          '--nofile=400:400',
-          vigil.cmd,
-          ...vigil.pre,
-          'proxy',
-          '--sentinels',
-          f.sentinels,
-          '--master-name',
-          'alpha',
-          '--listen',
-          `127.0.0.1:${listen}`,
-          '--sentinel-password',
-          PASS,
-        ],
+        ['--nofile=400:400', vigil.cmd, ...vigil.pre, 'proxy', ...alphaArgs(f, listen)],
         { name: 'vigil-proxy-nofile', cwd: REPO_ROOT, readyWhen: () => answersPong(listen) },
       );
       assert.match(p.logTail(50), /"maxClients":136/);

@@ -107,29 +107,22 @@ void describe('proxy mux frame scanners (fuzz)', () => {
     });
   }
 
-  void test('proxy frames fuzz - encoded commands are split exactly at their boundaries, however they are read', () => {
-    fc.assert(
-      fc.property(commands, cuts, (parts, at) => {
-        const b = Buffer.concat(parts);
-        const want: Scanned = { ends: cumulative(parts), invalidAt: null };
-        assert.deepEqual(scanStream([b], scanRequest), want);
-        assert.deepEqual(scanStream(chunk(b, at), scanRequest), want);
-      }),
-      { numRuns: 1000 },
-    );
-  });
-
-  void test('proxy frames fuzz - encoded RESP2 replies are split exactly at their boundaries, however they are read', () => {
-    fc.assert(
-      fc.property(replies, cuts, (parts, at) => {
-        const b = Buffer.concat(parts);
-        const want: Scanned = { ends: cumulative(parts), invalidAt: null };
-        assert.deepEqual(scanStream([b], scanReply), want);
-        assert.deepEqual(scanStream(chunk(b, at), scanReply), want);
-      }),
-      { numRuns: 1000 },
-    );
-  });
+  for (const [what, gen, fn] of [
+    ['encoded commands', commands, scanRequest],
+    ['encoded RESP2 replies', replies, scanReply],
+  ] as const) {
+    void test(`proxy frames fuzz - ${what} are split exactly at their boundaries, however they are read`, () => {
+      fc.assert(
+        fc.property(gen, cuts, (parts, at) => {
+          const b = Buffer.concat(parts);
+          const want: Scanned = { ends: cumulative(parts), invalidAt: null };
+          assert.deepEqual(scanStream([b], fn), want);
+          assert.deepEqual(scanStream(chunk(b, at), fn), want);
+        }),
+        { numRuns: 1000 },
+      );
+    });
+  }
 
   void test('proxy frames fuzz - a request the scanner accepts is exactly one command to the RESP decoder', () => {
     fc.assert(
