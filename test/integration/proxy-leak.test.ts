@@ -27,7 +27,15 @@ async function failoverWhenReady(f: Fleet, masterPort: number): Promise<void> {
     async () => recordField(await call(f.sentinels[0]!.port, 'SENTINEL', 'MASTER', f.masterName), 'flags') === 'master',
     { name: 'no failover in progress', timeoutMs: 15_000, intervalMs: 100 },
   );
-  assert.equal(await f.failover(), 'OK');
+  // Right after a failover the sentinel may not yet count the re-pointed replicas as promotable (-NOGOODSLAVE
+  // until their links and INFO are fresh): ask until it accepts.
+  let last: unknown;
+  await f.h.waitFor(async () => (last = await f.failover()) === 'OK', {
+    name: 'SENTINEL FAILOVER accepted',
+    timeoutMs: 15_000,
+    intervalMs: 200,
+  });
+  assert.equal(last, 'OK');
 }
 
 void describe('proxy - descriptors and sessions across failovers', { skip }, () => {
