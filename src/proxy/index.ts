@@ -144,12 +144,20 @@ export function openFileLimit(): number | null {
   }
 }
 
+/** Descriptors kept for sentinel links, ROLE checks, HTTP and Node itself; each client session holds two. */
+const FD_RESERVE = 128;
+const FDS_PER_CLIENT = 2;
+
+/** How many clients per listener the open-file limit can hold. */
+function clientsThatFit(nofile: number, listeners: number): number {
+  return Math.floor((nofile - FD_RESERVE) / FDS_PER_CLIENT / listeners);
+}
+
 /** maxClients per listener: the configured value, else 10000 cut to what the open-file limit can hold. */
 function clientLimit(options: ProxyOptions, nofile: number | null): number {
   if (options.maxClients !== undefined) return options.maxClients;
   if (nofile === null) return 10_000;
-  // Keep 128 descriptors for sentinel links, ROLE checks, HTTP and Node itself; 2 per client session.
-  return Math.max(1, Math.min(10_000, Math.floor((nofile - 128) / 2 / options.masters.length)));
+  return Math.max(1, Math.min(10_000, clientsThatFit(nofile, options.masters.length)));
 }
 
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
@@ -218,7 +226,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         pumpThreads,
         maxClients,
       });
-      if (nofile !== null && maxClients * 2 * options.masters.length > nofile - 128)
+      if (nofile !== null && maxClients > clientsThatFit(nofile, options.masters.length))
         onLog('warn', 'max clients exceed what the open-file limit can hold', {
           maxClients,
           openFileLimit: nofile,

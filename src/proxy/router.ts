@@ -356,7 +356,7 @@ export class Router {
   private evaluateQuorum(nowMs: number, out: Effect[]): void {
     const groups = new Map<string, { addr: Addr; epochs: number[] }>();
     for (const v of this.views.values()) {
-      if (!v.up || !v.report || nowMs - v.reportAt > this.opts.reportMaxAgeMs) continue;
+      if (!this.fresh(v, nowMs)) continue;
       const k = addrKey(v.report.addr);
       let g = groups.get(k);
       if (!g) groups.set(k, (g = { addr: v.report.addr, epochs: [] }));
@@ -482,12 +482,15 @@ export class Router {
     );
   }
 
-  /** Sentinels whose last report is fresh and names the master: the ones that could vouch for a route now. */
+  /** A sentinel whose link is up and whose last report, naming the master, is young enough to count. */
+  private fresh(v: SentinelView, nowMs: number): v is SentinelView & { report: MasterReport } {
+    return v.up && v.report !== null && nowMs - v.reportAt <= this.opts.reportMaxAgeMs;
+  }
+
+  /** Sentinels that could vouch for a route now. */
   private liveSentinels(nowMs: number): number {
     let live = 0;
-    for (const v of this.views.values()) {
-      if (v.up && v.report && nowMs - v.reportAt <= this.opts.reportMaxAgeMs) live++;
-    }
+    for (const v of this.views.values()) if (this.fresh(v, nowMs)) live++;
     return live;
   }
 
