@@ -78,6 +78,14 @@ for (const pumpThreads of [2, 0]) {
       cleanups.push(() => dp.close(), ...ups.map((u) => () => u.close()));
       return { dp, port, ups };
     }
+    /** start() with one upstream that is already the route, gate open. */
+    async function routed(...args: Parameters<typeof plane>): Promise<{ dp: DataPlane; port: number; up: Upstream }> {
+      const { dp, port, ups } = await start(1, ...args);
+      const up = ups[0]!;
+      dp.setRoute(up.addr);
+      dp.setGate(true, 'test');
+      return { dp, port, up };
+    }
     after(async () => {
       for (const c of cleanups.reverse()) await c();
     });
@@ -110,14 +118,7 @@ for (const pumpThreads of [2, 0]) {
     });
 
     void test(`proxy dataplane (${forwarding}) - a frozen session forwards nothing until the gate reopens`, async () => {
-      const {
-        dp,
-        port,
-        ups: [up],
-      } = await start(1);
-      if (!up) throw new Error('no upstream');
-      dp.setRoute(up.addr);
-      dp.setGate(true, 'test');
+      const { dp, port, up } = await routed();
       const c = new Client(port);
       c.s.write('a');
       await waitFor(() => c.got === 'ok:a', { name: 'first write', timeoutMs: 2000 });
@@ -165,14 +166,7 @@ for (const pumpThreads of [2, 0]) {
     });
 
     void test(`proxy dataplane (${forwarding}) - a frozen session past max hold gets the vigil-proxy error and is closed`, async () => {
-      const {
-        dp,
-        port,
-        ups: [up],
-      } = await start(1, 200);
-      if (!up) throw new Error('no upstream');
-      dp.setRoute(up.addr);
-      dp.setGate(true, 'test');
+      const { dp, port, up } = await routed(200);
       const c = new Client(port);
       c.s.write('a');
       await waitFor(() => c.got === 'ok:a', { name: 'first write', timeoutMs: 2000 });
@@ -188,14 +182,7 @@ for (const pumpThreads of [2, 0]) {
     });
 
     void test(`proxy dataplane (${forwarding}) - idle timeout closes a silent client, not a talking one`, async () => {
-      const {
-        dp,
-        port,
-        ups: [up],
-      } = await start(1, 5000, false, 400);
-      if (!up) throw new Error('no upstream');
-      dp.setRoute(up.addr);
-      dp.setGate(true, 'test');
+      const { dp, port } = await routed(5000, false, 400);
       const silent = new Client(port);
       const talker = new Client(port);
       silent.s.write('a');
@@ -218,14 +205,7 @@ for (const pumpThreads of [2, 0]) {
     });
 
     void test(`proxy dataplane (${forwarding}) - past max clients a client gets Redis's error; a freed slot is reused`, async () => {
-      const {
-        dp,
-        port,
-        ups: [up],
-      } = await start(1, 5000, false, 0, 3);
-      if (!up) throw new Error('no upstream');
-      dp.setRoute(up.addr);
-      dp.setGate(true, 'test');
+      const { dp, port, up } = await routed(5000, false, 0, 3);
       const three = [new Client(port), new Client(port), new Client(port)];
       three.forEach((c, i) => c.s.write(`c${i}`));
       await waitFor(() => three.every((c, i) => c.got === `ok:c${i}`), { name: 'three served', timeoutMs: 2000 });
