@@ -146,6 +146,13 @@ export class Instance {
    */
   mfPausedAt = 0;
   mfTargetOffset: number | null | undefined = undefined;
+  /**
+   * The clients to drop when this paused master is demoted, from CLIENT LIST replies read during the pause
+   * (sentinels' own links excluded, so neither we nor our peers see the master `disconnected` mid-failover);
+   * null = unusable, fall back to CLIENT KILL TYPE. `mfClientListsAwaited` counts the replies still to come.
+   */
+  mfKillIds: string[] | null = [];
+  mfClientListsAwaited = 0;
   /** key: `ip:port` name */
   replicas = new Map<string, Instance>();
   /** key: runid */

@@ -10,6 +10,7 @@
 // we are SDOWN but not yet ODOWN.
 import type { MasterConfig, PersistedMaster, PersistedState, SentinelGlobals } from '../config/types.js';
 import type { Reply } from '../resp/types.js';
+import { clientIdsToKill } from './client-list.js';
 import { parseInfo } from './info.js';
 import { Instance, InstanceLink, failoverStateOrder, replicaName } from './instance.js';
 import type { FailoverState, InflightCommand } from './instance.js';
@@ -382,6 +383,14 @@ export class SentinelCore {
           const text = infoText(reply);
           ri.mfTargetOffset = text === null ? null : parseInfo(text).masterReplOffset;
           this.urgent = true;
+        }
+        break;
+      case 'mf-clients':
+        if (ri.kind === 'master' && ri.mfPausedAt !== 0 && ri.mfClientListsAwaited > 0) {
+          ri.mfClientListsAwaited--;
+          const text = typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString() : null;
+          const ids = text === null ? null : clientIdsToKill(text);
+          ri.mfKillIds = ids === null || ri.mfKillIds === null ? null : [...ri.mfKillIds, ...ids];
         }
         break;
       case 'publish':
@@ -1185,6 +1194,13 @@ export class SentinelCore {
       if (!m.forceFailover || m.sdown || m.disconnected || m.link.cmdLinkId === null) return true;
       if (!this.send(m, [this.cmdName(m, 'CLIENT'), 'PAUSE', String(MF_PAUSE_MS), 'WRITE'], 'ignore')) return true;
       this.send(m, [this.cmdName(m, 'INFO'), 'replication'], 'mf-offset');
+      // Who to drop at the demotion: the transaction's CLIENT KILL TYPE normal/pubsub would also cut every
+      // sentinel's links to this master (ours and the peers'), which then shows `disconnected` mid-failover.
+      m.mfKillIds = [];
+      m.mfClientListsAwaited = 0;
+      for (const type of ['normal', 'pubsub']) {
+        if (this.send(m, [this.cmdName(m, 'CLIENT'), 'LIST', 'TYPE', type], 'mf-clients')) m.mfClientListsAwaited++;
+      }
       m.mfPausedAt = now;
       m.mfTargetOffset = undefined;
       this.log('notice', `Manual failover: writes paused on ${this.details(m)}, waiting for ${this.details(p)}`);
@@ -1213,7 +1229,8 @@ export class SentinelCore {
     // Redis converts a demoted master only when it has claimed master for 8 s as a replica entry; this master is
     // alive and paused by us, so do it now. The transaction's CLIENT KILL also drops its paused clients, whose
     // writes never run (they were never acknowledged).
-    if (this.sendSlaveOf(m, { host: p.host, port: p.port }))
+    const kill = m.mfClientListsAwaited === 0 && m.mfKillIds !== null ? m.mfKillIds : undefined;
+    if (this.sendSlaveOf(m, { host: p.host, port: p.port }, kill))
       this.log('notice', `Manual failover: ${this.details(m)} demoted to a replica of ${p.host}:${p.port}`);
     this.liftPause(m);
   }
@@ -1223,6 +1240,8 @@ export class SentinelCore {
     this.send(m, [this.cmdName(m, 'CLIENT'), 'UNPAUSE'], 'ignore');
     m.mfPausedAt = 0;
     m.mfTargetOffset = undefined;
+    m.mfKillIds = [];
+    m.mfClientListsAwaited = 0;
   }
 
   private failoverWaitPromotion(m: Instance): void {
@@ -1301,16 +1320,24 @@ export class SentinelCore {
     this.resetMasterAndChangeAddress(m, ref.host, ref.port);
   }
 
-  /** The reconfiguration transaction (sentinelSendSlaveOf); `to` null = SLAVEOF NO ONE. */
-  private sendSlaveOf(ri: Instance, to: { host: string; port: number } | null): boolean {
+  /**
+   * The reconfiguration transaction (sentinelSendSlaveOf); `to` null = SLAVEOF NO ONE. `killIds`: drop exactly
+   * these clients instead of every normal and pubsub client (the coordinated demotion keeps sentinels' links).
+   */
+  private sendSlaveOf(ri: Instance, to: { host: string; port: number } | null, killIds?: string[]): boolean {
     if (ri.disconnected) return false;
     const host = to ? this.announceAddr(to.host) : 'NO';
     const port = to ? String(to.port) : 'ONE';
     this.send(ri, [this.cmdName(ri, 'MULTI')], 'ignore');
     this.send(ri, [this.cmdName(ri, 'SLAVEOF'), host, port], 'ignore');
     this.send(ri, [this.cmdName(ri, 'CONFIG'), 'REWRITE'], 'ignore');
-    this.send(ri, [this.cmdName(ri, 'CLIENT'), 'KILL', 'TYPE', 'normal'], 'ignore');
-    this.send(ri, [this.cmdName(ri, 'CLIENT'), 'KILL', 'TYPE', 'pubsub'], 'ignore');
+    if (killIds === undefined) {
+      this.send(ri, [this.cmdName(ri, 'CLIENT'), 'KILL', 'TYPE', 'normal'], 'ignore');
+      this.send(ri, [this.cmdName(ri, 'CLIENT'), 'KILL', 'TYPE', 'pubsub'], 'ignore');
+    } else {
+      // One per client: CLIENT KILL's filters AND together, so ids cannot share one command.
+      for (const id of killIds) this.send(ri, [this.cmdName(ri, 'CLIENT'), 'KILL', 'ID', id], 'ignore');
+    }
     this.send(ri, [this.cmdName(ri, 'EXEC')], 'ignore');
     return true;
   }
@@ -1359,6 +1386,8 @@ export class SentinelCore {
     // A pause we set (links are closed by now) ends by its own timeout.
     m.mfPausedAt = 0;
     m.mfTargetOffset = undefined;
+    m.mfKillIds = [];
+    m.mfClientListsAwaited = 0;
     m.runId = null;
     m.slaveMasterHost = null;
     m.link.actPingAt = now;

@@ -763,12 +763,17 @@ void describe(
       try {
         sub.send('PSUBSCRIBE', '*');
         await sub.next();
-        // Pipelined, so the second FAILOVER and the record are read while the first failover is surely running: a
-        // fast failover (Vigil's takes ~10 ms) could otherwise finish within a hiccup of this test process and
-        // make the second FAILOVER meet the new master (-NOGOODSLAVE) instead of -INPROG.
-        c.send('SENTINEL', 'FAILOVER', 'mymaster');
-        c.send('SENTINEL', 'FAILOVER', 'mymaster');
-        c.send('SENTINEL', 'MASTER', 'mymaster');
+        // Pipelined in ONE write, so the second FAILOVER and the record reach the sentinel in the same read as the
+        // first and are answered while the first failover is surely running. Three writes can leave the test
+        // process descheduled between them on a loaded machine, long enough for a whole failover of Vigil's
+        // (~1 s with the replica reconfiguration): the second FAILOVER then meets the new master (-NOGOODSLAVE).
+        c.write(
+          Buffer.concat([
+            encodeArgs(['SENTINEL', 'FAILOVER', 'mymaster']),
+            encodeArgs(['SENTINEL', 'FAILOVER', 'mymaster']),
+            encodeArgs(['SENTINEL', 'MASTER', 'mymaster']),
+          ]),
+        );
         const replies = [normalise(await c.reply(), labels), normalise(await c.reply(), labels)];
         // During the failover: flags and the field list (failover-state's value depends on the tick it is read in).
         const m = await c.reply();

@@ -6,7 +6,17 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, RespClient, missingBinaries } from '../harness/index.js';
-import { addrOf, call, masterAddr, replicasOf, role, startCluster, waitDiscovered } from './sentinel-helpers.js';
+import {
+  addrOf,
+  call,
+  collectEvents,
+  masterAddr,
+  record,
+  replicasOf,
+  role,
+  startCluster,
+  waitDiscovered,
+} from './sentinel-helpers.js';
 
 /** Sequential INCRs on one connection until stopped or the connection fails; counts acknowledged ones. */
 class Writer {
@@ -117,3 +127,120 @@ for (const impl of ['vigil', 'redis'] as const) {
     },
   );
 }
+
+/** Resolves when the client's connection closes; fails after `ms` naming what was awaited. */
+async function closedWithin(c: RespClient, what: string, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      c.closed,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} still connected after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** id → name of the old master's clients (CLIENT LIST of every type but replicas). */
+async function clientsOf(port: number): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const type of ['normal', 'pubsub']) {
+    const text = String(await call(port, 'CLIENT', 'LIST', 'TYPE', type));
+    for (const line of text.split('\n')) {
+      const id = /(?:^| )id=(\d+)/.exec(line)?.[1];
+      if (id !== undefined) out.set(id, /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '');
+    }
+  }
+  return out;
+}
+
+void describe(
+  'sentinel - coordinated manual failover keeps the sentinels connected (issue 11)',
+  { skip: missingBinaries('redis-server') },
+  () => {
+    const h = new Harness();
+    after(() => h.cleanup());
+
+    // Redis never cuts its links to the master during a failover, so its record of the master never shows
+    // `disconnected`. The coordinated demotion used to send CLIENT KILL TYPE normal/pubsub, which also cut the
+    // leader's own pubsub link (and the peers' command links): SENTINEL MASTER read during the failover said
+    // `master,disconnected,...` (CI on a slow machine). A connection id survives only if the connection does, so
+    // comparing the leader's link ids before and after the demotion is exact, with no race on when a record is
+    // read. The leader re-creates its links itself at +switch-master (as Redis does); to keep that out of the
+    // window, the second replica refuses reconfiguration (SLAVEOF renamed, priority 0), so the leader ends the
+    // failover only after slave-reconf-timeout (10 s).
+    void test(
+      "sentinel - the demotion drops the old master's clients but not the leader's links",
+      { timeout: 90_000 },
+      async () => {
+        const master = await h.redis();
+        const replicaOf = ['--replicaof', master.host, String(master.port)];
+        const promotable = await h.redis({ args: replicaOf });
+        const stubborn = await h.redis({
+          args: [
+            ...replicaOf,
+            '--replica-priority',
+            '0',
+            '--rename-command',
+            'SLAVEOF',
+            'no-slaveof-here',
+            '--rename-command',
+            'REPLICAOF',
+            'no-replicaof-here',
+          ],
+        });
+        const conf = [
+          `sentinel monitor mymaster ${master.host} ${master.port} 2`,
+          'sentinel down-after-milliseconds mymaster 1000',
+          'sentinel failover-timeout mymaster 60000',
+        ].join('\n');
+        const sentinels = [];
+        for (let i = 0; i < 3; i++) sentinels.push(await h.sentinel({ conf, impl: 'vigil' }));
+        const cl = { h, master, replicas: [promotable, stubborn], sentinels, all: [master, promotable, stubborn] };
+        await waitDiscovered(cl);
+        const leader = sentinels[0]!;
+        await h.waitFor(
+          async () => {
+            const reps = await replicasOf(leader);
+            return reps.length === 2 && reps.every((r) => r['master-link-status'] === 'ok');
+          },
+          { name: 'both replicas known and linked', timeoutMs: 20000, intervalMs: 200 },
+        );
+        const prefix = `sentinel-${String(await call(leader.port, 'SENTINEL', 'MYID')).slice(0, 8)}-`;
+        const plain = await RespClient.connect(master.port);
+        const subscriber = await RespClient.connect(master.port);
+        await subscriber.call('SUBSCRIBE', 'news');
+        const leaderLinks = await h.waitFor(
+          async () => {
+            const links = [...(await clientsOf(master.port))].filter(([, name]) => name.startsWith(prefix));
+            return links.length === 2 ? links : null;
+          },
+          { name: "the leader's cmd and pubsub links on the master", timeoutMs: 10000, intervalMs: 100 },
+        );
+        const events = await collectEvents(leader);
+        try {
+          assert.equal(await call(leader.port, 'SENTINEL', 'FAILOVER', 'mymaster'), 'OK');
+          await h.waitFor(async () => (await role(master.port)) === 'slave', {
+            name: 'old master demoted',
+            timeoutMs: 15000,
+            intervalMs: 20,
+          });
+          await Promise.all([closedWithin(plain, 'plain client', 5000), closedWithin(subscriber, 'subscriber', 5000)]);
+          const now = await clientsOf(master.port);
+          assert.ok(
+            !events.events.some(([ch]) => ch === '+switch-master'),
+            'the leader switched before the check: the window this test relies on is gone',
+          );
+          const cut = leaderLinks.filter(([id]) => !now.has(id)).map(([id, name]) => `${name} (id ${id})`);
+          assert.deepEqual(cut, [], "the leader's links to the old master were cut by its own demotion");
+          const flags = record(await call(leader.port, 'SENTINEL', 'MASTER', 'mymaster')).flags ?? '';
+          assert.equal(flags, 'master,failover_in_progress,force_failover', "the leader's record of the master");
+        } finally {
+          events.close();
+        }
+      },
+    );
+  },
+);
