@@ -232,8 +232,18 @@ export class SentinelRuntime implements SentinelHost {
     const sub = (args[0] ?? '').toLowerCase();
     const reply = sentinelCommand(this.core, args, { pendingScripts: () => this.scripts.pendingScripts() });
     const effects = this.core.drain();
+    // SENTINEL FAILOVER answers at once, as Redis does (it flushes nothing in the command; the self-vote's flush
+    // comes from its timer). Waiting here for the fsync of the new epoch let a slow disk hold the reply while the
+    // failover itself ran to completion, so a pipelined second FAILOVER met the new master (-NOGOODSLAVE) instead
+    // of -INPROG. The +OK carries no epoch or vote, so durable-before-visible is unaffected; everything else
+    // (votes answered to IS-MASTER-DOWN-BY-ADDR, SET, MONITOR, FLUSHCONFIG...) still replies after its flush.
+    const done = this.execute(effects);
+    if (sub === 'failover') {
+      done.catch(() => undefined);
+      return reply;
+    }
     try {
-      await this.execute(effects);
+      await done;
     } catch {
       if (sub === 'flushconfig') return { t: 'error', v: 'ERR Failed to save config file. Check server logs.' };
     }
