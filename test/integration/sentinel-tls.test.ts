@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { Harness, freePort, missingBinaries, requireBinary } from '../harness/index.js';
+import { Harness, REPO_ROOT, freePort, missingBinaries, requireBinary } from '../harness/index.js';
 import { SYSTEM_PYTHON, runPython, runTool } from '../support/tools.js';
 import { vigilSentinelCommand, type OwnedProcess } from '../harness/harness.js';
 import { issue, makeCerts, tlsCall, tlsCalls, tlsDirectives, type TlsFiles } from '../harness/tls.js';
@@ -146,6 +146,15 @@ void describe('sentinel - TLS (port 0, tls-port, tls-replication)', { skip }, ()
     );
   }
 
+  /** After a failover to `newPort`: wait until the group agrees, stop these sentinels, remember the new master. */
+  async function retire(sentinels: Node[], newPort: number): Promise<void> {
+    await converged(sentinels, newPort);
+    for (const x of sentinels) await x.proc.kill('SIGKILL');
+    const promoted = replicas.find((r) => r.port === newPort)!;
+    replicas = [master, ...replicas.filter((r) => r !== promoted)];
+    master = promoted;
+  }
+
   async function tlsRole(port: number): Promise<string> {
     const r = (await tlsCall(port, f, 'ROLE')) as Reply[];
     return String(r[0]);
@@ -264,11 +273,7 @@ void describe('sentinel - TLS (port 0, tls-port, tls-replication)', { skip }, ()
       });
       // The group now has the promoted replica as master: wait until every sentinel agrees and both replicas
       // follow it, then stop these sentinels; the next test monitors the new master.
-      await converged(sentinels, newPort);
-      for (const x of sentinels) await x.proc.kill('SIGKILL');
-      const promoted = replicas.find((r) => r.port === newPort)!;
-      replicas = [master, ...replicas.filter((r) => r !== promoted)];
-      master = promoted;
+      await retire(sentinels, newPort);
     },
   );
 
@@ -298,6 +303,7 @@ void describe('sentinel - TLS (port 0, tls-port, tls-replication)', { skip }, ()
         { name: 'every sentinel (real and Vigil) names the promoted replica', timeoutMs: 30000, intervalMs: 200 },
       );
       assert.equal(await tlsRole(newPort), 'master');
+      await retire(sentinels, newPort);
     },
   );
 
@@ -333,6 +339,55 @@ void describe('sentinel - TLS (port 0, tls-port, tls-replication)', { skip }, ()
         intervalMs: 100,
       });
       assert.ok(s.proc.running, 'SIGHUP does not end the process');
+      await s.proc.kill('SIGKILL');
+    },
+  );
+
+  void test(
+    'tls - the proxy follows a TLS group (control plane over TLS) and passes TLS clients through',
+    { timeout: 120_000 },
+    async () => {
+      const sentinels = [await sentinelTls('vigil'), await sentinelTls('vigil'), await sentinelTls('vigil')];
+      await converged(sentinels, master.port);
+      const listen = await freePort();
+      const vigil = { cmd: process.execPath, pre: ['--import', 'tsx', join(REPO_ROOT, 'src/cli/vigil.ts')] };
+      await h.spawn(
+        vigil.cmd,
+        [
+          ...vigil.pre,
+          'proxy',
+          '--sentinels',
+          sentinels.map((x) => `127.0.0.1:${x.port}`).join(','),
+          '--master-name',
+          'mymaster',
+          '--listen',
+          `127.0.0.1:${listen}`,
+          '--sentinel-tls',
+          '--redis-tls',
+          '--tls-ca-cert-file',
+          f.ca,
+          '--tls-cert-file',
+          f.clientCert,
+          '--tls-key-file',
+          f.clientKey,
+        ],
+        { name: 'vigil-proxy-tls', cwd: REPO_ROOT, readyWhen: () => pingsOverTls(listen, f), readyTimeoutMs: 20000 },
+      );
+      // The client's TLS session ends at the master itself: the proxy only moves bytes.
+      const tlsPortOf = async (port: number): Promise<number> =>
+        Number(((await tlsCall(port, f, 'CONFIG', 'GET', 'tls-port')) as Reply[])[1]);
+      assert.equal(await tlsPortOf(listen), master.port, 'through the proxy: the master');
+      const old = master.port;
+      assert.equal(await tlsCall(sentinels[0]!.port, f, 'SENTINEL', 'FAILOVER', 'mymaster'), 'OK');
+      const now = await h.waitFor(
+        async () => {
+          const p = await tlsPortOf(listen).catch(() => 0);
+          return p !== 0 && p !== old ? p : null;
+        },
+        { name: 'the proxy forwards to the promoted replica', timeoutMs: 20000, intervalMs: 100 },
+      );
+      assert.equal(await tlsRole(now), 'master');
+      await retire(sentinels, now);
     },
   );
 });
