@@ -2,6 +2,7 @@
 // JSON config file, starts the proxy, and runs until SIGINT/SIGTERM. Also runnable directly:
 //   node --import tsx src/cli/proxy.ts --sentinels 127.0.0.1:26379 --master-name mymaster --listen 127.0.0.1:6380
 import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import {
@@ -18,6 +19,7 @@ export const PROXY_USAGE = `usage: vigil proxy --sentinels host:port[,host:port.
                    [--quorum N] [--no-fast-path] [--mux] [--threads 2] [--idle-timeout-ms 0] [--max-clients N]
                    [--fail-closed-after-ms 0]
                    [--redis-username U] [--redis-password P]
+                   [--sentinel-tls] [--redis-tls] [--tls-ca-cert-file F] [--tls-cert-file F] [--tls-key-file F]
                    [--log-format json|text] [--debug]
 See docs/proxy.md for the config file format and the switching rule.`;
 
@@ -27,6 +29,11 @@ interface FileConfig {
   sentinelPassword?: string;
   redisUsername?: string;
   redisPassword?: string;
+  sentinelTls?: boolean;
+  redisTls?: boolean;
+  tlsCaCertFile?: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
   http?: string;
   maxHoldMs?: number;
   maxFailoverMs?: number;
@@ -66,6 +73,11 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
       'sentinel-password': { type: 'string' },
       'redis-username': { type: 'string' },
       'redis-password': { type: 'string' },
+      'sentinel-tls': { type: 'boolean' },
+      'redis-tls': { type: 'boolean' },
+      'tls-ca-cert-file': { type: 'string' },
+      'tls-cert-file': { type: 'string' },
+      'tls-key-file': { type: 'string' },
       config: { type: 'string' },
       http: { type: 'string' },
       'max-hold-ms': { type: 'string' },
@@ -135,6 +147,20 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
   set('sentinelPassword', values['sentinel-password'] ?? file.sentinelPassword);
   set('redisUsername', values['redis-username'] ?? file.redisUsername);
   set('redisPassword', values['redis-password'] ?? file.redisPassword);
+  const sentinelTls = values['sentinel-tls'] ?? file.sentinelTls ?? false;
+  const redisTls = values['redis-tls'] ?? file.redisTls ?? false;
+  if (sentinelTls || redisTls) {
+    const tlsOpts = proxyTlsOptions(
+      values['tls-ca-cert-file'] ?? file.tlsCaCertFile,
+      values['tls-cert-file'] ?? file.tlsCertFile,
+      values['tls-key-file'] ?? file.tlsKeyFile,
+    );
+    if (sentinelTls) opts.sentinelTls = tlsOpts;
+    if (redisTls) opts.redisTls = tlsOpts;
+    if (redisTls && (values.mux ?? file.mux) === true) {
+      throw new ProxyConfigError('--mux reads RESP and cannot carry TLS clients; drop --mux with --redis-tls');
+    }
+  }
   set('http', values.http ?? file.http);
   set('maxHoldMs', num(values['max-hold-ms'], '--max-hold-ms') ?? file.maxHoldMs);
   set('maxFailoverMs', num(values['max-failover-ms'], '--max-failover-ms') ?? file.maxFailoverMs);
@@ -150,6 +176,30 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
     throw new ProxyConfigError(`--log-format must be json or text`);
   set('logFormat', fmt);
   return opts;
+}
+
+/**
+ * Client-side TLS for the control plane, as Redis's own clients do it: the peer's chain is verified against the
+ * CA, not its name (instances are addressed by IP); a client certificate when the servers require one.
+ */
+function proxyTlsOptions(ca: string | undefined, cert: string | undefined, key: string | undefined): ConnectionOptions {
+  if (ca === undefined) throw new ProxyConfigError('--sentinel-tls/--redis-tls need --tls-ca-cert-file');
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ProxyConfigError('--tls-cert-file and --tls-key-file go together');
+  }
+  const read = (flag: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ProxyConfigError(`${flag} ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  const o: ConnectionOptions = { ca: read('--tls-ca-cert-file', ca), checkServerIdentity: () => undefined };
+  if (cert !== undefined && key !== undefined) {
+    o.cert = read('--tls-cert-file', cert);
+    o.key = read('--tls-key-file', key);
+  }
+  return o;
 }
 
 class HelpRequested extends Error {}

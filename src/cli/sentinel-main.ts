@@ -11,6 +11,7 @@ import { ConfigError, ConfigFileError, argvToConfigLines, formatConfigError } fr
 import { loadSentinelConfig } from '../runtime/config-io.js';
 import { createLogger, formatLogLine } from '../runtime/logger.js';
 import { SentinelRuntime } from '../runtime/runtime.js';
+import { loadTlsMaterial, wantsTls, type TlsMaterial } from '../runtime/tls.js';
 
 function early(message: string, level: LogLevel = 'warning'): void {
   process.stdout.write(formatLogLine(process.pid, level, message, new Date()) + '\n');
@@ -61,6 +62,20 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
     }
   }
   const logger = createLogger({ logfile: cfg.server.logfile, level: cfg.server.loglevel });
+  // TLS (Redis 7.0's directives): certificates are read after the chdir to `dir`, like Redis.
+  let tlsMaterial: TlsMaterial | undefined;
+  if (wantsTls(cfg.server.tls)) {
+    try {
+      tlsMaterial = loadTlsMaterial(cfg.server.tls);
+    } catch (e) {
+      early(`Failed to configure TLS. Check logs for more info. (${(e as Error).message})`);
+      process.exit(1);
+    }
+  }
+  if (cfg.server.port === 0 && cfg.server.tlsPort === 0) {
+    early('Configured to not listen anywhere (port 0 and no tls-port), exiting.');
+    process.exit(1);
+  }
 
   let server: Awaited<ReturnType<typeof startServer>> | null = null;
   const exit = (code: number): void => {
@@ -71,7 +86,8 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
   const runtimeOpts: ConstructorParameters<typeof SentinelRuntime>[0] = {
     globals: cfg.sentinel,
     masters: cfg.masters,
-    port: cfg.server.port,
+    // The port announced in hellos: tls-port when the links between sentinels are TLS (Redis's rule).
+    port: cfg.server.tlsReplication && cfg.server.tlsPort > 0 ? cfg.server.tlsPort : cfg.server.port,
     logger,
     // Redis writes the live ACL state on every rewrite (users normalised as ACL LIST prints them).
     persist: (state) =>
@@ -81,6 +97,7 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
   };
   if (cfg.server.requirepass !== undefined) runtimeOpts.requirepass = cfg.server.requirepass;
   if (cfg.server.bindSourceAddr !== undefined) runtimeOpts.bindSourceAddr = cfg.server.bindSourceAddr;
+  if (tlsMaterial && cfg.server.tlsReplication) runtimeOpts.tlsClient = () => tlsMaterial!.client;
   const runtime = new SentinelRuntime(runtimeOpts);
 
   const serverOpts: ServerOptions = {
@@ -98,9 +115,18 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
 
   logger.log('notice', `Vigil sentinel starting, pid=${process.pid}, port=${cfg.server.port}`);
   try {
-    server = await startServer(serverOpts, runtime);
+    server = await startServer(serverOpts, runtime, {
+      plain: cfg.server.port !== 0,
+      ...(tlsMaterial && cfg.server.tlsPort > 0
+        ? { tls: { port: cfg.server.tlsPort, options: tlsMaterial.server } }
+        : {}),
+    });
   } catch (e) {
-    logger.log('warning', `Failed listening on port ${cfg.server.port} (tcp), aborting: ${(e as Error).message}`);
+    const kind = cfg.server.port === 0 ? 'tls' : 'tcp';
+    logger.log(
+      'warning',
+      `Failed listening on port ${cfg.server.port || cfg.server.tlsPort} (${kind}), aborting: ${(e as Error).message}`,
+    );
     process.exit(1);
   }
   await runtime.start();
@@ -112,11 +138,29 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
+  // Redis ignores SIGHUP; Vigil re-reads the TLS certificates on it (Node's default would end the process).
+  process.on('SIGHUP', () => {
+    if (!tlsMaterial) {
+      logger.log('notice', 'Received SIGHUP: nothing to reload (no TLS configured)');
+      return;
+    }
+    try {
+      const fresh = loadTlsMaterial(cfg.server.tls);
+      tlsMaterial = fresh;
+      server?.reloadTls(fresh.server);
+      logger.log('notice', 'Received SIGHUP: TLS certificates reloaded');
+    } catch (e) {
+      logger.log(
+        'warning',
+        `Received SIGHUP: TLS reload failed, keeping the old certificates: ${(e as Error).message}`,
+      );
+    }
+  });
 
   const running = server;
   return {
     runtime,
-    port: running.port,
+    port: running.port || running.tlsPort,
     stop: async () => {
       runtime.stop();
       await running.close();

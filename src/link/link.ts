@@ -3,6 +3,7 @@
 // to commands in FIFO order, hands everything else (pub/sub frames) to onPush, and reports up/down once.
 // It never decides anything; the core does. Every socket error is contained here.
 import net from 'node:net';
+import tls from 'node:tls';
 import { ReplyDecoder, encodeCommand } from '../resp/index.js';
 import type { Reply } from '../resp/types.js';
 
@@ -27,6 +28,8 @@ export interface LinkOptions {
   connectTimeoutMs: number;
   /** Source address for outbound connections (`bind-source-addr`). */
   localAddress?: string;
+  /** TLS options (`tls-replication yes`): the connection is TLS and counts as up once the handshake is done. */
+  tls?: tls.ConnectionOptions;
 }
 
 type Pending<Tag> = { internal: true } | { internal: false; tag: Tag };
@@ -44,13 +47,21 @@ export class Link<Tag> {
   ) {
     const connectOpts: net.NetConnectOpts = { host: opts.host, port: opts.port };
     if (opts.localAddress !== undefined) connectOpts.localAddress = opts.localAddress;
-    this.socket = net.connect(connectOpts);
+    this.socket =
+      opts.tls === undefined
+        ? net.connect(connectOpts)
+        : tls.connect({
+            ...opts.tls,
+            host: opts.host,
+            port: opts.port,
+            ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+          });
     this.socket.setNoDelay(true);
     this.socket.on('error', (e) => this.fail(e.message));
     this.socket.on('close', () => this.fail('connection closed'));
     this.socket.on('end', () => this.fail('connection closed by peer'));
     this.socket.on('data', (chunk) => this.onData(chunk));
-    this.socket.on('connect', () => {
+    this.socket.on(opts.tls === undefined ? 'connect' : 'secureConnect', () => {
       if (this.connectTimer) clearTimeout(this.connectTimer);
       this.connectTimer = null;
       if (!this.closed) this.handlers.onUp(this.socket.localAddress ?? '127.0.0.1', this.socket.remoteAddress ?? '');

@@ -38,6 +38,9 @@ export interface ControlOptions {
   /** Credentials for ROLE checks on the Redis servers, if they require AUTH. */
   redisUsername?: string | undefined;
   redisPassword?: string | undefined;
+  /** TLS for the links to the sentinels / for the ROLE checks on the Redis servers (client traffic is L4). */
+  sentinelTls?: import('node:tls').ConnectionOptions | undefined;
+  redisTls?: import('node:tls').ConnectionOptions | undefined;
   quorum?: number | undefined;
   pollIntervalMs: number;
   maxFailoverMs: number;
@@ -99,6 +102,7 @@ class SentinelLink {
         callTimeoutMs: 1000,
         username: this.ctl.opts.sentinelUsername,
         password: this.ctl.opts.sentinelPassword,
+        tls: this.ctl.opts.sentinelTls,
       });
       if (this.stopped) {
         conn.close();
@@ -310,6 +314,7 @@ export class Control {
         timeoutMs: this.opts.roleTimeoutMs,
         username: this.opts.redisUsername,
         password: this.opts.redisPassword,
+        tls: this.opts.redisTls,
       }).then((role) => this.observe({ kind: 'role', token, addr, role }));
     };
     if (delayMs <= 0) {
@@ -328,7 +333,12 @@ export class Control {
 /** One-shot `ROLE` on addr: returns 'master' | 'slave' | 'sentinel' | 'error:<why>'. */
 export async function checkRole(
   addr: Addr,
-  opts: { timeoutMs: number; username?: string | undefined; password?: string | undefined },
+  opts: {
+    timeoutMs: number;
+    username?: string | undefined;
+    password?: string | undefined;
+    tls?: import('node:tls').ConnectionOptions | undefined;
+  },
 ): Promise<string> {
   let conn: RespConn | undefined;
   try {
@@ -337,6 +347,7 @@ export async function checkRole(
       callTimeoutMs: opts.timeoutMs,
       username: opts.username,
       password: opts.password,
+      tls: opts.tls,
     });
     const r = await conn.callRaw('ROLE');
     if (Array.isArray(r) && typeof r[0] === 'string') return r[0];

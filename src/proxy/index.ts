@@ -33,6 +33,13 @@ export interface ProxyOptions {
   /** Credentials for the proxy's own ROLE checks on Redis servers (client traffic is passed through as is). */
   redisUsername?: string;
   redisPassword?: string;
+  /**
+   * TLS for the control plane: the links to the sentinels (`sentinelTls`) and the proxy's ROLE checks on the
+   * Redis servers (`redisTls`). Client traffic is forwarded at L4, so a TLS client's bytes pass through untouched
+   * (and `mux`, which reads RESP, cannot be combined with TLS clients).
+   */
+  sentinelTls?: import('node:tls').ConnectionOptions;
+  redisTls?: import('node:tls').ConnectionOptions;
   /** host:port for /health, /metrics, /stats. */
   http?: string | Addr;
   /** Longest a client is held (new connection) or frozen (existing session) without a confirmed master. */
@@ -206,6 +213,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
           sentinelPassword: options.sentinelPassword,
           redisUsername: options.redisUsername,
           redisPassword: options.redisPassword,
+          sentinelTls: options.sentinelTls,
+          redisTls: options.redisTls,
           quorum: m.quorum,
           pollIntervalMs,
           maxFailoverMs: options.maxFailoverMs ?? 60_000,

@@ -4,6 +4,7 @@
 // Shell code (node:net). Callers pass addresses they were given (loopback in this project); errors close this
 // connection only. Every failure of the connection itself is a RespConnError (code VIGIL_ERR_RESP_CONN).
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { ReplyDecoder } from './decoder.js';
 import { encodeCommand, replyToString } from './encoder.js';
 import { RespErrorReply, type Reply } from './types.js';
@@ -31,6 +32,8 @@ export interface RespConnOptions {
   /** With a non-empty password, `AUTH [username] password` is sent before open() resolves. */
   username?: string | undefined;
   password?: string | undefined;
+  /** Connect over TLS with these options (the connection counts as open once the handshake is done). */
+  tls?: ConnectionOptions | undefined;
 }
 
 /** Fired for every `message` / `pmessage`: channel and payload as text. */
@@ -81,12 +84,12 @@ export class RespConn {
   static async open(host: string, port: number, opts: RespConnOptions = {}): Promise<RespConn> {
     const address = `${host}:${port}`;
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host, port });
+      const s = opts.tls ? tlsConnect({ ...opts.tls, host, port }) : connect({ host, port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new RespConnError('connect-timeout', `connecting to ${address} timed out`));
       }, opts.connectTimeoutMs ?? 1000);
-      s.once('connect', () => {
+      s.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         s.removeAllListeners('error');
         resolve(s);

@@ -20,6 +20,8 @@ export interface RuntimeOptions {
   port: number;
   requirepass?: string;
   bindSourceAddr?: string;
+  /** TLS options for every outbound link (`tls-replication yes`); read per connection, so a reload applies. */
+  tlsClient?: () => import('node:tls').ConnectionOptions;
   logger: Logger;
   /** Persist the state (atomic config rewrite). Throws on failure; the sentinel keeps running. */
   persist: (state: PersistedState) => void | Promise<void>;
@@ -214,6 +216,7 @@ export class SentinelRuntime implements SentinelHost {
       connectTimeoutMs: Math.max(1000, this.core.timings.pingPeriodMs * 2),
     };
     if (this.opts.bindSourceAddr !== undefined) linkOpts.localAddress = this.opts.bindSourceAddr;
+    if (this.opts.tlsClient) linkOpts.tls = this.opts.tlsClient();
     const link = new Link<ReplyTag>(linkOpts, {
       onUp: (localIp, remoteIp) => this.run(this.core.onLinkUp(linkId, localIp, remoteIp)),
       onDown: () => {

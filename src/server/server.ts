@@ -2,6 +2,7 @@
 // decoding, limits (maxclients, query buffer, output buffer, idle timeout), protected mode, and a 100 ms cron
 // for instantaneous metrics and timeouts. Command semantics live in core.ts and the cmd-*.ts files.
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions } from 'node:tls';
 import os from 'node:os';
 import { RespProtocolError, encode, R } from '../resp/index.js';
 import type { Command } from '../resp/index.js';
@@ -27,8 +28,18 @@ export interface RunningServer {
   readonly stats: Readonly<ServerStats>;
   /** The socket-free core (ACL table, sessions, pub/sub registry), for the runtime and tests. */
   readonly core: ServerCore;
+  /** The TLS port (`tls-port`), 0 without TLS. */
+  readonly tlsPort: number;
+  /** Swap the TLS listeners' certificates/options (SIGHUP); connections already open keep theirs. */
+  reloadTls(options: TlsOptions): void;
   /** Publish an event to subscribers directly (the host's onEvent feed does this already). */
   close(): Promise<void>;
+}
+
+/** Which listeners to open: plain TCP on `port` (Redis: `port 0` = none) and/or TLS on `tls.port`. */
+export interface ListenPlan {
+  plain: boolean;
+  tls?: { port: number; options: TlsOptions };
 }
 
 export function defaultIdentity(): ServerIdentity {
@@ -111,7 +122,7 @@ class SocketTransport implements Transport {
   }
 }
 
-async function listenOne(srv: Server, spec: BindSpec, port: number): Promise<number> {
+async function listenOne(srv: Server | TlsServer, spec: BindSpec, port: number): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     const onError = (e: Error): void => {
       srv.off('listening', onListening);
@@ -129,11 +140,16 @@ async function listenOne(srv: Server, spec: BindSpec, port: number): Promise<num
   });
 }
 
-export async function startServer(options: ServerOptions, host: SentinelHost): Promise<RunningServer> {
+export async function startServer(
+  options: ServerOptions,
+  host: SentinelHost,
+  plan: ListenPlan = { plain: true },
+): Promise<RunningServer> {
   const opts: ResolvedOptions = resolveOptions(options, defaultIdentity());
   const core = new ServerCore(opts, host);
   const sockets = new Map<Session, Socket>();
-  const listeners: Server[] = [];
+  const listeners: Array<Server | TlsServer> = [];
+  const tlsListeners: TlsServer[] = [];
   const bound: ListeningAddress[] = [];
   let closing = false;
 
@@ -222,15 +238,17 @@ export async function startServer(options: ServerOptions, host: SentinelHost): P
   };
 
   const specs = opts.bind.map(parseBind);
-  let port = opts.port;
-  try {
+  // Listen on every bind address, plain and/or TLS (each kind shares one port across addresses).
+  const listenAll = async (make: () => Server | TlsServer, firstPort: number, kind: 'tcp' | 'tls'): Promise<number> => {
+    let p = firstPort;
     for (const spec of specs) {
-      const srv = createServer({ noDelay: true, keepAlive: false }, onConnection);
+      const srv = make();
       try {
-        port = await listenOne(srv, spec, port);
+        p = await listenOne(srv, spec, p);
         srv.on('error', (e) => opts.logger('warning', `listener error on ${spec.host}: ${e.message}`));
         listeners.push(srv);
-        bound.push({ address: spec.host, port });
+        if (kind === 'tls') tlsListeners.push(srv as TlsServer);
+        else bound.push({ address: spec.host, port: p });
       } catch (e) {
         srv.close();
         const code = (e as NodeJS.ErrnoException).code;
@@ -238,10 +256,37 @@ export async function startServer(options: ServerOptions, host: SentinelHost): P
           opts.logger('verbose', `Skipping optional bind address ${spec.host}: ${code}`);
           continue;
         }
-        throw new Error(`Could not create server TCP listening socket ${spec.host}:${port}: ${(e as Error).message}`, {
+        const what = kind === 'tls' ? 'TLS' : 'TCP';
+        throw new Error(`Could not create server ${what} listening socket ${spec.host}:${p}: ${(e as Error).message}`, {
           cause: e,
         });
       }
+    }
+    return p;
+  };
+  let port = opts.port;
+  let tlsPort = 0;
+  try {
+    if (plan.plain)
+      port = await listenAll(() => createServer({ noDelay: true, keepAlive: false }, onConnection), port, 'tcp');
+    if (plan.tls) {
+      const tlsOpts = plan.tls.options;
+      tlsPort = await listenAll(
+        () => {
+          const srv = createTlsServer(tlsOpts, onConnection);
+          // A failed handshake (no/bad client certificate, plain text on the TLS port) costs that socket only.
+          srv.on('tlsClientError', (e, sock) => {
+            opts.logger(
+              'verbose',
+              `TLS handshake failed with ${fmtAddr(sock.remoteAddress, sock.remotePort)}: ${e.message}`,
+            );
+            sock.destroy();
+          });
+          return srv;
+        },
+        plan.tls.port,
+        'tls',
+      );
     }
     if (listeners.length === 0) throw new Error('Failed listening on any bind address');
   } catch (e) {
@@ -302,6 +347,10 @@ export async function startServer(options: ServerOptions, host: SentinelHost): P
     },
     stats: core.stats,
     core,
+    tlsPort,
+    reloadTls: (o: TlsOptions) => {
+      for (const l of tlsListeners) l.setSecureContext(o);
+    },
     close: async () => {
       if (closing) return;
       closing = true;
