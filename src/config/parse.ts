@@ -79,6 +79,9 @@ const SENTINEL_USAGE: Record<string, string> = {
   'auth-user': 'sentinel auth-user <master-name> <username>',
   'master-reboot-down-after-period': 'sentinel master-reboot-down-after-period <master-name> <milliseconds>',
   'rename-command': 'sentinel rename-command <master-name> <command> <renamed-command>',
+  'vigil-fencing': 'sentinel vigil-fencing <master-name> yes|no',
+  'vigil-fence-delay': 'sentinel vigil-fence-delay <master-name> <milliseconds>',
+  'vigil-empty-master-failover': 'sentinel vigil-empty-master-failover <master-name> yes|no',
   'config-epoch': 'sentinel config-epoch <master-name> <epoch>',
   'leader-epoch': 'sentinel leader-epoch <master-name> <epoch>',
   'known-replica': 'sentinel known-replica <master-name> <ip> <port>',
@@ -760,6 +763,29 @@ function handleSentinel(argv: string[], ctx: SentinelCtx): void {
       const v = cAtoi(a(2));
       if (v < 0) throw new Fail('negative time parameter.', 'use 0 (disabled) or a positive number of milliseconds');
       m.masterRebootDownAfterPeriodMs = v;
+      return;
+    }
+    case 'vigil-fencing':
+    case 'vigil-empty-master-failover': {
+      if (argc !== 3) return unrecognized();
+      const m = master();
+      const v = yesNo(a(2));
+      if (v === null)
+        throw new Fail(`Please specify yes or no for ${d}.`, `use 'sentinel ${d} ${a(1)} yes' or '... no'`);
+      m.vigil = { ...m.vigil, [d === 'vigil-fencing' ? 'fencing' : 'emptyMasterFailover']: v };
+      return;
+    }
+    case 'vigil-fence-delay': {
+      if (argc !== 3) return unrecognized();
+      const m = master();
+      const v = cAtoi(a(2));
+      if (v < 0) {
+        throw new Fail(
+          'negative time parameter.',
+          'use 0 (half of down-after-milliseconds) or a positive number of milliseconds',
+        );
+      }
+      m.vigil = { ...m.vigil, fenceDelayMs: v };
       return;
     }
     default:

@@ -27,6 +27,9 @@ export const SENTINEL_KINDS = [
   'auth-pass',
   'auth-user',
   'master-reboot-down-after-period',
+  'vigil-fencing',
+  'vigil-fence-delay',
+  'vigil-empty-master-failover',
   'config-epoch',
   'leader-epoch',
   'known-replica',
@@ -241,6 +244,9 @@ export function rewriteConfig(current: ConfigDocument | string, state: Persisted
     if (m.masterRebootDownAfterPeriodMs !== 0) {
       put('master-reboot-down-after-period', `${name} ${m.masterRebootDownAfterPeriodMs}`);
     }
+    if (m.vigil?.fencing === false) put('vigil-fencing', `${name} no`);
+    if ((m.vigil?.fenceDelayMs ?? 0) !== 0) put('vigil-fence-delay', `${name} ${m.vigil?.fenceDelayMs}`);
+    if (m.vigil?.emptyMasterFailover === false) put('vigil-empty-master-failover', `${name} no`);
     put('config-epoch', `${name} ${m.configEpoch}`);
     put('leader-epoch', `${name} ${m.leaderEpoch}`);
     for (const r of m.knownReplicas) {

@@ -55,6 +55,18 @@ export interface MasterConfig {
   leader?: string;
   knownReplicas: HostPort[];
   knownSentinels: KnownSentinel[];
+  /** Vigil's own per-master directives (`sentinel vigil-*`); absent fields = defaults. */
+  vigil?: VigilMasterOptions;
+}
+
+/** `sentinel vigil-fencing|vigil-fence-delay|vigil-empty-master-failover <master> ...` (docs/sentinel.md). */
+export interface VigilMasterOptions {
+  /** Split-brain fencing and immediate demotion of a deposed master; default true. */
+  fencing?: boolean;
+  /** Fence delay in ms; default (absent or 0) = down-after-milliseconds / 2. */
+  fenceDelayMs?: number;
+  /** Fail over a master that restarted empty while its replicas hold data; default true. */
+  emptyMasterFailover?: boolean;
 }
 
 /** Sentinel-wide settings (`sentinel <directive>` lines that do not name a master). */

@@ -196,6 +196,8 @@ export function sentinelCommand(core: SentinelCore, args: string[], ctx: Command
     case 'get-master-addr-by-name': {
       const m = getMaster(a(1));
       if (!m) return { t: 'nullarray' };
+      // A fenced master is not named as writable: Sentinel-aware clients ask the next sentinel (Vigil).
+      if (m.fenceActive) return { t: 'nullarray' };
       const addr = core.currentMasterAddr(m);
       return arr([bulk(core.announceAddr(addr.host)), bulk(addr.port)]);
     }
@@ -439,6 +441,17 @@ function setCommand(core: SentinelCore, args: string[]): Out {
       const v = parseLong(args[++j] ?? '');
       if (v === null || v < 0) return badArg(j);
       m.masterRebootDownAfterPeriodMs = v;
+      changes++;
+    } else if ((lo === 'vigil-fencing' || lo === 'vigil-empty-master-failover') && moreargs > 0) {
+      const v = (args[++j] ?? '').toLowerCase();
+      if (v !== 'yes' && v !== 'no') return badArg(j);
+      if (lo === 'vigil-fencing') m.vigilFencing = v === 'yes';
+      else m.vigilEmptyMasterFailover = v === 'yes';
+      changes++;
+    } else if (lo === 'vigil-fence-delay' && moreargs > 0) {
+      const v = parseLong(args[++j] ?? '');
+      if (v === null || v < 0) return badArg(j);
+      m.vigilFenceDelayMs = v;
       changes++;
     } else {
       return finish(err(`ERR Unknown option or number of arguments for SENTINEL SET '${option}'`));

@@ -153,6 +153,31 @@ export class Instance {
    */
   mfKillIds: string[] | null = [];
   mfClientListsAwaited = 0;
+  /** Vigil directives (see fencing.ts): fencing on/off, its delay (0 = down-after / 2), empty-master failover. */
+  vigilFencing = true;
+  vigilFenceDelayMs = 0;
+  vigilEmptyMasterFailover = true;
+  /** Fence state of this master: whether we fenced it, since when, and the settings to restore. */
+  fenceActive = false;
+  fenceSince = 0;
+  fenceRenewAt = 0;
+  fenceQueryAt = 0;
+  fenceWantedSince = 0;
+  fenceOrig: { toWrite: number; maxLag: number } | null = null;
+  /** When contact with the majority came back while fenced (0 = not back). */
+  fenceContactBackAt = 0;
+  fenceFailed = false;
+  /** For instances: a `CONFIG GET min-replicas-*` on this cmd link was sent (stale-fence check). */
+  fenceChecked = false;
+  /**
+   * A replica entry that was this master's address before a switch: it is demoted at once when it claims
+   * `role:master` (Redis watches it for 4 hello periods first); `fenceRestore` = the min-replicas settings to put
+   * back in the same transaction when we had fenced it.
+   */
+  deposed = false;
+  fenceRestore: { toWrite: number; maxLag: number } | null = null;
+  /** The master restarted with an empty dataset while its replicas hold data (treated as SDOWN). */
+  emptyReboot = false;
   /** key: `ip:port` name */
   replicas = new Map<string, Instance>();
   /** key: runid */

@@ -8,9 +8,28 @@
 // the failover state machine runs consecutive states in one tick; INFO is sent right after SLAVEOF NO ONE on
 // the same connection and polled every 50 ms until the promotion shows; peers are re-asked every 100 ms while
 // we are SDOWN but not yet ODOWN.
-import type { MasterConfig, PersistedMaster, PersistedState, SentinelGlobals } from '../config/types.js';
+import type {
+  MasterConfig,
+  PersistedMaster,
+  PersistedState,
+  SentinelGlobals,
+  VigilMasterOptions,
+} from '../config/types.js';
 import type { Reply } from '../resp/types.js';
-import { clientIdsToKill } from './client-list.js';
+import { MAX_KILL_IDS, clientIdsToKill } from './client-list.js';
+import {
+  FENCE_BASE,
+  FENCE_DEBOUNCE_MS,
+  FENCE_LIFT_AFTER_PUBLISH_PERIODS,
+  FENCE_RENEW_MS,
+  fenceDelayMs,
+  inContact,
+  isLoading,
+  keyspaceKeys,
+  othersCouldFailOver,
+  parseMinReplicas,
+  unfencedValue,
+} from './fencing.js';
 import { parseInfo } from './info.js';
 import { Instance, InstanceLink, failoverStateOrder, replicaName } from './instance.js';
 import type { FailoverState, InflightCommand } from './instance.js';
@@ -121,6 +140,9 @@ export class SentinelCore {
     m.authPass = mc.authPass;
     m.authUser = mc.authUser;
     m.masterRebootDownAfterPeriodMs = mc.masterRebootDownAfterPeriodMs;
+    if (mc.vigil?.fencing !== undefined) m.vigilFencing = mc.vigil.fencing;
+    if (mc.vigil?.fenceDelayMs !== undefined) m.vigilFenceDelayMs = mc.vigil.fenceDelayMs;
+    if (mc.vigil?.emptyMasterFailover !== undefined) m.vigilEmptyMasterFailover = mc.vigil.emptyMasterFailover;
     for (const r of mc.renamedCommands) m.renames.set(r.command.toLowerCase(), { ...r });
     m.configEpoch = mc.configEpoch;
     m.leaderEpoch = mc.leaderEpoch;
@@ -396,6 +418,12 @@ export class SentinelCore {
       case 'publish':
         if (!(reply instanceof Error)) ri.lastPubAt = now;
         break;
+      case 'fence-get':
+      case 'fence-set':
+      case 'fence-clients':
+      case 'fence-check':
+        this.onFenceReply(ri, tag, reply);
+        break;
       case 'is-master-down':
         this.receiveIsMasterDownReply(ri, reply, sent?.askAddr);
         break;
@@ -485,6 +513,7 @@ export class SentinelCore {
     }
     this.checkSdown(ri);
     if (ri.kind === 'master') {
+      this.fenceStep(ri);
       this.checkOdown(ri);
       if (this.startFailoverIfNeeded(ri)) this.askOthers(ri, true);
       this.failoverStateMachine(ri);
@@ -501,6 +530,16 @@ export class SentinelCore {
     if (ri.link.cmdLinkId === null) {
       this.openLink(ri, 'cmd');
       this.sendPing(ri);
+      if (ri.kind !== 'sentinel') {
+        // A new connection may mean a restarted server: learn its run id and role now, not an INFO period later
+        // (an empty restarted master must be noticed before its replicas resync), and remove a stale fence.
+        this.sendInfo(ri);
+        this.send(
+          ri,
+          [this.cmdName(ri, 'CONFIG'), 'GET', 'min-replicas-to-write', 'min-replicas-max-lag'],
+          'fence-check',
+        );
+      }
       // Redis: INFO follows on the same tick through the periodic commands.
     }
     if (ri.kind !== 'sentinel' && ri.link.pubsubLinkId === null) this.openLink(ri, 'pubsub');
@@ -599,12 +638,17 @@ export class SentinelCore {
       if (ri.runId === null) ri.runId = info.runId;
       else if (ri.runId !== info.runId) {
         this.event('notice', '+reboot', ri, this.details(ri));
+        if (ri.kind === 'master') this.checkEmptyReboot(ri, text);
         if (ri.kind === 'master' && ri.masterRebootDownAfterPeriodMs !== 0) {
           ri.masterReboot = true;
           ri.masterRebootSince = now;
         }
         ri.runId = info.runId;
       }
+    }
+    if (ri.kind === 'master' && ri.emptyReboot) {
+      const replicaHasData = [...ri.replicas.values()].some((r) => r.info !== null && keyspaceKeys(r.info) > 0);
+      if (keyspaceKeys(text) > 0 || !replicaHasData) ri.emptyReboot = false;
     }
     if (ri.kind === 'master') {
       for (const r of info.replicas) {
@@ -675,13 +719,24 @@ export class SentinelCore {
         this.urgent = true;
       } else {
         const waitMs = this.timings.publishPeriodMs * 4;
-        if (!ri.promoted && this.masterLooksSane(m) && this.noDownFor(ri, waitMs) && now - ri.roleReportedAt > waitMs) {
-          if (this.sendSlaveOf(ri, { host: m.host, port: m.port }))
+        // A deposed master (we switched away from it under a newer config epoch) is demoted at once: every write
+        // it acknowledges from now on is lost (Redis watches it for 4 hello periods first).
+        const deposed = ri.deposed && m.vigilFencing;
+        if (
+          !ri.promoted &&
+          this.masterLooksSane(m) &&
+          (deposed || (this.noDownFor(ri, waitMs) && now - ri.roleReportedAt > waitMs))
+        ) {
+          if (this.sendSlaveOf(ri, { host: m.host, port: m.port }, undefined, ri.fenceRestore ?? undefined))
             this.event('notice', '+convert-to-slave', ri, this.details(ri));
         }
       }
     }
 
+    if (role === 'slave' && ri.deposed) {
+      ri.deposed = false;
+      ri.fenceRestore = null;
+    }
     if (
       role === 'slave' &&
       (ri.slaveMasterPort !== m.port ||
@@ -883,7 +938,8 @@ export class SentinelCore {
       (ri.kind === 'master' &&
         ri.roleReported === 'slave' &&
         now - ri.roleReportedAt > ri.downAfterMs + this.timings.infoPeriodMs * 2) ||
-      (ri.masterReboot && now - ri.masterRebootSince > ri.masterRebootDownAfterPeriodMs);
+      (ri.masterReboot && now - ri.masterRebootSince > ri.masterRebootDownAfterPeriodMs) ||
+      (ri.kind === 'master' && ri.emptyReboot);
     if (down) {
       if (!ri.sdown) {
         this.event('warning', '+sdown', ri, this.details(ri));
@@ -1324,12 +1380,19 @@ export class SentinelCore {
    * The reconfiguration transaction (sentinelSendSlaveOf); `to` null = SLAVEOF NO ONE. `killIds`: drop exactly
    * these clients instead of every normal and pubsub client (the coordinated demotion keeps sentinels' links).
    */
-  private sendSlaveOf(ri: Instance, to: { host: string; port: number } | null, killIds?: string[]): boolean {
+  private sendSlaveOf(
+    ri: Instance,
+    to: { host: string; port: number } | null,
+    killIds?: string[],
+    restore?: { toWrite: number; maxLag: number },
+  ): boolean {
     if (ri.disconnected) return false;
     const host = to ? this.announceAddr(to.host) : 'NO';
     const port = to ? String(to.port) : 'ONE';
     this.send(ri, [this.cmdName(ri, 'MULTI')], 'ignore');
     this.send(ri, [this.cmdName(ri, 'SLAVEOF'), host, port], 'ignore');
+    // A fenced old master gets its own min-replicas settings back before CONFIG REWRITE can persist the fence.
+    if (restore) this.send(ri, this.minReplicasSet(ri, restore.toWrite, restore.maxLag), 'ignore');
     this.send(ri, [this.cmdName(ri, 'CONFIG'), 'REWRITE'], 'ignore');
     if (killIds === undefined) {
       this.send(ri, [this.cmdName(ri, 'CLIENT'), 'KILL', 'TYPE', 'normal'], 'ignore');
@@ -1388,6 +1451,13 @@ export class SentinelCore {
     m.mfTargetOffset = undefined;
     m.mfKillIds = [];
     m.mfClientListsAwaited = 0;
+    m.fenceActive = false;
+    m.fenceOrig = null;
+    m.fenceContactBackAt = 0;
+    m.fenceQueryAt = 0;
+    m.fenceWantedSince = 0;
+    m.fenceFailed = false;
+    m.emptyReboot = false;
     m.runId = null;
     m.slaveMasterHost = null;
     m.link.actPingAt = now;
@@ -1406,7 +1476,10 @@ export class SentinelCore {
       if (r.host === host && r.port === port) continue;
       keep.push({ host: r.host, port: r.port });
     }
-    if (!(m.host === host && m.port === port)) keep.push({ host: m.host, port: m.port });
+    const old = { host: m.host, port: m.port };
+    const moved = !(m.host === host && m.port === port);
+    if (moved) keep.push(old);
+    const restore = m.fenceActive ? m.fenceOrig : null;
     this.resetMaster(m, { sentinels: false, event: false });
     m.host = host;
     m.port = port;
@@ -1425,7 +1498,155 @@ export class SentinelCore {
       const r = this.addReplica(m, a.host, a.port);
       if (r) this.event('notice', '+slave', r, this.details(r));
     }
+    const deposed = moved ? m.replicas.get(replicaName(old.host, old.port)) : undefined;
+    if (deposed) {
+      deposed.deposed = true;
+      deposed.fenceRestore = restore;
+    }
     this.flush();
+  }
+
+  // ===================================================================================================
+  // Fencing and empty-master protection (Vigil; contract in fencing.ts)
+  // ===================================================================================================
+
+  /** Fence, renew or lift the fence of a master we monitor (called every tick for masters, not in TILT). */
+  private fenceStep(m: Instance): void {
+    const now = this.now();
+    if (this.fenceWanted(m, now)) {
+      m.fenceContactBackAt = 0;
+      if (!m.fenceActive) {
+        // Seen over FENCE_DEBOUNCE_MS of our own ticks: after a stall of this process the replies already in
+        // the socket buffers are read before the condition can hold that long.
+        if (m.fenceWantedSince === 0) m.fenceWantedSince = now;
+        if (now - m.fenceWantedSince < FENCE_DEBOUNCE_MS) return;
+        if (now - m.fenceQueryAt < FENCE_RENEW_MS) return;
+        const cmd = [this.cmdName(m, 'CONFIG'), 'GET', 'min-replicas-to-write', 'min-replicas-max-lag'];
+        if (this.send(m, cmd, 'fence-get')) m.fenceQueryAt = now;
+      } else if (now - m.fenceRenewAt >= FENCE_RENEW_MS) this.fenceApply(m);
+      return;
+    }
+    m.fenceWantedSince = 0;
+    if (!m.fenceActive) return;
+    if (m.fenceContactBackAt === 0) m.fenceContactBackAt = now;
+    if (
+      !m.vigilFencing ||
+      now - m.fenceContactBackAt >= this.timings.publishPeriodMs * FENCE_LIFT_AFTER_PUBLISH_PERIODS
+    ) {
+      this.fenceLift(m, m.vigilFencing ? '#contact with the majority is back' : '#fencing disabled');
+    }
+  }
+
+  private fenceWanted(m: Instance, now: number): boolean {
+    return m.vigilFencing && m.failoverState === 'none' && !m.sdown && othersCouldFailOver(m, now);
+  }
+
+  private minReplicasSet(ri: Instance, toWrite: number, maxLag: number): string[] {
+    return [
+      this.cmdName(ri, 'CONFIG'),
+      'SET',
+      'min-replicas-to-write',
+      String(toWrite),
+      'min-replicas-max-lag',
+      String(maxLag),
+    ];
+  }
+
+  /** (Re)assert the fence and drop the master's normal clients, so Sentinel-aware clients ask again. */
+  private fenceApply(m: Instance): void {
+    const orig = m.fenceOrig;
+    if (orig === null) return;
+    // min-replicas-max-lag 0 disables min-replicas-to-write: a fence needs a lag bound (10 s is Redis's default).
+    const lag = orig.maxLag === 0 ? 10 : orig.maxLag;
+    if (!this.send(m, this.minReplicasSet(m, FENCE_BASE + orig.toWrite, lag), 'fence-set')) return;
+    this.send(m, [this.cmdName(m, 'CLIENT'), 'LIST', 'TYPE', 'normal'], 'fence-clients');
+    m.fenceRenewAt = this.now();
+  }
+
+  private fenceLift(m: Instance, why: string): void {
+    const orig = m.fenceOrig;
+    if (orig !== null && !this.send(m, this.minReplicasSet(m, orig.toWrite, orig.maxLag), 'ignore')) return;
+    m.fenceActive = false;
+    m.fenceOrig = null;
+    m.fenceContactBackAt = 0;
+    this.event('warning', '-vigil-fence', m, `${this.details(m)} ${why}`);
+  }
+
+  private onFenceReply(ri: Instance, tag: ReplyTag, reply: Reply): void {
+    const now = this.now();
+    switch (tag) {
+      case 'fence-get': {
+        if (ri.kind !== 'master' || ri.fenceActive) return;
+        const v = parseMinReplicas(reply);
+        if (v === null) return this.fenceFailure(ri, 'CONFIG GET min-replicas-to-write refused');
+        if (!this.fenceWanted(ri, now)) return;
+        ri.fenceOrig = { toWrite: unfencedValue(v.toWrite) ?? v.toWrite, maxLag: v.maxLag };
+        ri.fenceActive = true;
+        ri.fenceSince = now;
+        ri.fenceContactBackAt = 0;
+        this.fenceApply(ri);
+        const delay = fenceDelayMs(ri);
+        let out = 0;
+        for (const s of ri.sentinels.values()) if (!inContact(s, now, delay)) out++;
+        this.event(
+          'warning',
+          '+vigil-fence',
+          ri,
+          `${this.details(ri)} #no contact with ${out} of ${ri.sentinels.size + 1} sentinels for ${delay} ms`,
+        );
+        return;
+      }
+      case 'fence-set':
+        if (reply instanceof Error) this.fenceFailure(ri, reply.message);
+        else ri.fenceFailed = false;
+        return;
+      case 'fence-clients': {
+        if (ri.kind !== 'master' || !ri.fenceActive) return;
+        const text = typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString() : null;
+        const ids = text === null ? null : clientIdsToKill(text);
+        for (const id of (ids ?? []).slice(0, MAX_KILL_IDS)) {
+          this.send(ri, [this.cmdName(ri, 'CLIENT'), 'KILL', 'ID', id], 'ignore');
+        }
+        return;
+      }
+      case 'fence-check': {
+        const v = parseMinReplicas(reply);
+        const prev = v === null ? null : unfencedValue(v.toWrite);
+        if (v === null || prev === null) return;
+        if (ri.kind === 'master' && ri.fenceActive) return;
+        // A fence nobody holds any more (its sentinel died, or a peer demoted the fenced master and persisted it).
+        this.send(ri, this.minReplicasSet(ri, prev, v.maxLag), 'ignore');
+        if (ri.kind === 'replica') this.send(ri, [this.cmdName(ri, 'CONFIG'), 'REWRITE'], 'ignore');
+        this.event('warning', '-vigil-fence', ri, `${this.details(ri)} #stale fence removed`);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private fenceFailure(m: Instance, why: string): void {
+    if (m.fenceFailed) return;
+    m.fenceFailed = true;
+    this.event('warning', '-vigil-fence-failed', m, `${this.details(m)} #${why.replace(/[\r\n]/g, ' ')}`);
+  }
+
+  /**
+   * Empty-master protection: a master that restarted (new run id) with no keys while a replica's last INFO showed
+   * data would wipe that replica when it resyncs. It is treated as SDOWN, so the group fails over to the replica.
+   */
+  private checkEmptyReboot(m: Instance, info: string): void {
+    if (!m.vigilEmptyMasterFailover || isLoading(info) || keyspaceKeys(info) > 0) return;
+    let withData = 0;
+    for (const r of m.replicas.values()) if (r.info !== null && keyspaceKeys(r.info) > 0) withData++;
+    if (withData === 0) return;
+    m.emptyReboot = true;
+    this.event(
+      'warning',
+      '+vigil-empty-master',
+      m,
+      `${this.details(m)} #restarted with an empty dataset while ${withData} replica(s) hold data`,
+    );
   }
 
   // ===================================================================================================
@@ -1496,6 +1717,11 @@ export class SentinelCore {
       if (m.authPass !== undefined) pm.authPass = m.authPass;
       if (m.authUser !== undefined) pm.authUser = m.authUser;
       if (m.leader !== null) pm.leader = m.leader;
+      const vigil: VigilMasterOptions = {};
+      if (!m.vigilFencing) vigil.fencing = false;
+      if (m.vigilFenceDelayMs !== 0) vigil.fenceDelayMs = m.vigilFenceDelayMs;
+      if (!m.vigilEmptyMasterFailover) vigil.emptyMasterFailover = false;
+      if (Object.keys(vigil).length > 0) pm.vigil = vigil;
       const cur = this.currentMasterAddr(m);
       if (cur.host !== m.host || cur.port !== m.port) pm.promotedReplica = cur;
       masters.push(pm);

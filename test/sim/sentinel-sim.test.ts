@@ -1,4 +1,4 @@
-// CI run of the seeded simulation (test/sim/world.ts): 5,000 seeds over four group shapes, every invariant (I1-I5)
+// CI run of the seeded simulation (test/sim/world.ts): 5,000 seeds over four group shapes, every invariant (I1-I6)
 // checked at every step, crashes, partitions, message loss and clock jumps (TILT) injected. A failure prints the
 // command that replays the seed exactly. `npm run sim -- --seeds N` runs more.
 import { test } from 'node:test';
@@ -10,17 +10,19 @@ interface Totals {
   failovers: number;
   promotions: number;
   tilts: number;
+  fences: number;
 }
 
 function runSeeds(from: number, count: number, opts: Omit<SimOptions, 'seed'>): Totals {
   const failures: string[] = [];
-  const totals: Totals = { failovers: 0, promotions: 0, tilts: 0 };
+  const totals: Totals = { failovers: 0, promotions: 0, tilts: 0, fences: 0 };
   for (let seed = from; seed < from + count; seed++) {
     const o: SimOptions = { ...opts, seed };
     const r: SimResult = runSimulation(o);
     totals.failovers += r.failovers;
     totals.promotions += r.promotions;
     totals.tilts += r.tilts;
+    totals.fences += r.fences;
     if (r.violations.length > 0)
       failures.push(`seed ${seed}: ${r.violations.slice(0, 3).join('; ')}\n  replay: ${replayCommand(o)}`);
   }
@@ -29,6 +31,8 @@ function runSeeds(from: number, count: number, opts: Omit<SimOptions, 'seed'>): 
   assert.ok(totals.failovers > count / 4, `too few elections: ${totals.failovers}`);
   assert.ok(totals.promotions > count / 4, `too few promotions: ${totals.promotions}`);
   if (opts.clockJumps !== false) assert.ok(totals.tilts > count / 10, `too few TILTs: ${totals.tilts}`);
+  // Partitions with a minority sentinel beside the master must fence it (I6 checks none happens wrongly).
+  assert.ok(totals.fences > count / 20, `too few fences: ${totals.fences}`);
   return totals;
 }
 

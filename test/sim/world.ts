@@ -19,7 +19,9 @@
 //     it really could not reach it recently (every +sdown); a failover starts only with SDOWN and ODOWN locally,
 //     with at least quorum sentinels having actually been SDOWN within the 5 s their reports count, and never
 //     while so many sentinels could reach the master for that whole window that the rest cannot make up the
-//     quorum (every +try-failover).
+//     quorum (every +try-failover);
+//  I6 no fence while a majority is reachable: a +vigil-fence only when the fencer could not have talked to a
+//     majority of the sentinels within the fence delay (every +vigil-fence).
 import type { MasterConfig, PersistedState } from '../../src/config/types.js';
 import { sentinelCommand } from '../../src/core/commands.js';
 import { SentinelCore } from '../../src/core/sentinel.js';
@@ -105,6 +107,8 @@ interface Node {
   offset: number;
   runId: string;
   part: number;
+  /** Set by a fence (CONFIG SET min-replicas-to-write). */
+  minReplicasToWrite: number;
 }
 
 type Target = { kind: 'node'; port: number } | { kind: 'sentinel'; idx: number };
@@ -194,6 +198,8 @@ export interface SimResult {
   promotions: number;
   /** Times a sentinel entered TILT. */
   tilts: number;
+  /** +vigil-fence events (I6). */
+  fences: number;
   finalMaster: string;
   events: number;
   /** Longest disagreement seen between two sentinels that could talk, ms (I4). */
@@ -225,6 +231,7 @@ export function runSimulation(o: SimOptions): SimResult {
       offset: 0,
       runId: rid(rng),
       part: 0,
+      minReplicasToWrite: 0,
     });
   }
   const nodeByPort = (p: number): Node | undefined => nodes.find((n) => n.port === p);
@@ -242,9 +249,12 @@ export function runSimulation(o: SimOptions): SimResult {
   const brokenAt = new Map<string, number>();
   /** I5: `${sentinelIdx}/${port}` → last time that sentinel's core had its master at that port SDOWN. */
   const sdownAt = new Map<string, number>();
+  /** I6: `${a}/${b}` → last time sentinels a and b could not talk (other side, or one of them down). */
+  const peerBrokenAt = new Map<string, number>();
   let failovers = 0;
   let promotions = 0;
   let tilts = 0;
+  let fences = 0;
   let eventCount = 0;
   let maxDisagreeMs = 0;
 
@@ -280,6 +290,11 @@ export function runSimulation(o: SimOptions): SimResult {
 
   /** I5 bookkeeping: call before and after anything that changes who can reach which master. */
   function markBroken(): void {
+    for (const a of sentinels) {
+      for (const b of sentinels) {
+        if (a !== b && (a.part !== b.part || !a.core || !b.core)) peerBrokenAt.set(`${a.idx}/${b.idx}`, sched.now);
+      }
+    }
     for (const s of sentinels) {
       for (const n of nodes) {
         if (!n.alive || n.role !== 'master' || n.part !== s.part) brokenAt.set(`${s.idx}/${n.port}`, sched.now);
@@ -365,6 +380,23 @@ export function runSimulation(o: SimOptions): SimResult {
         case '+tilt':
           tilts++;
           break;
+        case '+vigil-fence': {
+          // I6: no fence while a majority is reachable. Ground truth as for I5: a link that lost its traffic in
+          // a partition may stay stuck until it is force-closed (MIN-LINK-RECONNECT-PERIOD), so only a majority
+          // that could talk (awake, alive, same side) for that whole window plus the fence delay is a violation.
+          markBroken();
+          const windowMs = baseMaster.downAfterMs / 2 + 200 + 15_000 + 1000 + 100;
+          let reach = 1;
+          for (const t of sentinels) {
+            if (t === s) continue;
+            const broken = Math.max(peerBrokenAt.get(`${s.idx}/${t.idx}`) ?? 0, t.frozenUntil);
+            if (sched.now - broken > windowMs) reach++;
+          }
+          fences++;
+          if (reach >= majority)
+            violate(`I6 S${s.idx} fenced although ${reach}/${nSent} sentinels could talk for ${windowMs} ms`);
+          break;
+        }
         case '+sdown': {
           // I5 at the source: a sentinel sees a master SDOWN only if it really could not reach it recently (a
           // clock jump must not do it: that is what TILT is for).
@@ -569,6 +601,13 @@ export function runSimulation(o: SimOptions): SimResult {
           );
         }
         return subs.size;
+      }
+      case 'CONFIG': {
+        // Fencing (src/core/fencing.ts) reads and sets min-replicas-to-write; nothing else is modelled.
+        const sub = (cmd[1] ?? '').toUpperCase();
+        if (sub === 'GET') return ['min-replicas-to-write', String(n.minReplicasToWrite), 'min-replicas-max-lag', '10'];
+        if (sub === 'SET' && cmd[2] === 'min-replicas-to-write') n.minReplicasToWrite = Number(cmd[3]);
+        return 'OK';
       }
       case 'SLAVEOF':
         markBroken();
@@ -902,6 +941,7 @@ export function runSimulation(o: SimOptions): SimResult {
     failovers,
     promotions,
     tilts,
+    fences,
     finalMaster,
     events: eventCount,
     maxDisagreeMs,

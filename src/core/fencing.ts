@@ -1,0 +1,103 @@
+// Split-brain fencing (Vigil; Redis Sentinel has none). Pure decisions over a master's record; sentinel.ts
+// sends the commands. Contract:
+//
+// - A sentinel fences a master it still reaches when the sentinels it has lost contact with could, together,
+//   elect a leader and agree the master is down (they are a majority of the voters and at least the quorum) —
+//   i.e. a failover may be happening on the other side of a partition. Writes then stop being acknowledged:
+//   `CONFIG SET min-replicas-to-write <FENCE_BASE + previous value>` makes the master answer every write with
+//   -NOREPLICAS, at once, without blocking PUBLISH, PING or INFO (CLIENT PAUSE WRITE would block the hellos and
+//   so the PINGs of every other sentinel on the same link, and could itself cause a failover).
+// - The value written encodes the previous one, so any Vigil sentinel that later finds a value >= FENCE_BASE on
+//   an instance it is not fencing restores it (a fencer that died, or an old master demoted by a peer that ran
+//   CONFIG REWRITE while it was fenced).
+// - The fence is lifted once contact with the majority has been back for FENCE_LIFT_AFTER_PUBLISH_PERIODS hello
+//   periods and the master is still the master of our newest configuration; if a newer configuration arrives
+//   instead (a failover happened), the old master is demoted at once and its value restored in the same
+//   transaction.
+// - It never fences while the majority is reachable, never during our own failover, never in TILT, never with
+//   fewer than 3 known sentinels, and never makes anything SDOWN or ODOWN.
+import type { Instance } from './instance.js';
+
+/** Added to min-replicas-to-write by a fence (the previous value is the remainder). */
+export const FENCE_BASE = 1_000_000_000;
+/** While fenced, the master's setting is re-asserted (and its write clients dropped) this often. */
+export const FENCE_RENEW_MS = 1000;
+/** The fence condition must hold this long, over our own ticks, before the master is fenced. */
+export const FENCE_DEBOUNCE_MS = 200;
+/** Contact must be back for this many hello periods before a fence is lifted (a newer config would be heard). */
+export const FENCE_LIFT_AFTER_PUBLISH_PERIODS = 2;
+
+export interface FenceOptions {
+  enabled: boolean;
+  /** 0 = half of down-after-milliseconds. */
+  delayMs: number;
+}
+
+/** The fence delay in effect for this master. */
+export function fenceDelayMs(m: Instance): number {
+  const d = m.vigilFenceDelayMs;
+  return d > 0 ? d : Math.max(1, Math.floor(m.downAfterMs / 2));
+}
+
+/** Whether we have heard a valid reply from this peer sentinel within `withinMs`. */
+export function inContact(s: Instance, now: number, withinMs: number): boolean {
+  return now - s.link.lastAvailAt <= withinMs;
+}
+
+/**
+ * Whether the sentinels we are out of contact with could fail this master over without us: at least 3 sentinels
+ * known (us included), and those we have not heard from within the fence delay are both a majority of the voters
+ * and at least the quorum.
+ */
+export function othersCouldFailOver(m: Instance, now: number): boolean {
+  const voters = m.sentinels.size + 1;
+  if (voters < 3) return false;
+  const delay = fenceDelayMs(m);
+  let out = 0;
+  for (const s of m.sentinels.values()) if (!inContact(s, now, delay)) out++;
+  const majority = Math.floor(voters / 2) + 1;
+  return out >= majority && out >= m.quorum;
+}
+
+/** The value to restore from a fenced `min-replicas-to-write`, or null when the value is not a fence. */
+export function unfencedValue(v: number): number | null {
+  return Number.isSafeInteger(v) && v >= FENCE_BASE ? v - FENCE_BASE : null;
+}
+
+/**
+ * Parse a `CONFIG GET min-replicas-to-write min-replicas-max-lag` reply (RESP2 flat array or RESP3 map decoded
+ * as a flat array). Returns null for anything unexpected (an error, a renamed or refused CONFIG, bad numbers).
+ */
+export function parseMinReplicas(reply: unknown): { toWrite: number; maxLag: number } | null {
+  if (!Array.isArray(reply) || reply.length % 2 !== 0 || reply.length > 8) return null;
+  let toWrite: number | null = null;
+  let maxLag: number | null = null;
+  for (let i = 0; i < reply.length; i += 2) {
+    const k = text(reply[i]);
+    const v = text(reply[i + 1]);
+    if (k === null || v === null || !/^[0-9]{1,12}$/.test(v)) return null;
+    const n = Number(v);
+    if (k.toLowerCase() === 'min-replicas-to-write') toWrite = n;
+    else if (k.toLowerCase() === 'min-replicas-max-lag') maxLag = n;
+  }
+  return toWrite === null || maxLag === null ? null : { toWrite, maxLag };
+}
+
+function text(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (Buffer.isBuffer(v)) return v.toString('latin1');
+  return null;
+}
+
+/** Keyspace size from an INFO text's `# Keyspace` section (`dbN:keys=K,...`); 0 when no db line. */
+export function keyspaceKeys(info: string): number {
+  let total = 0;
+  const re = /^db[0-9]+:keys=([0-9]+)/gm;
+  for (let mt = re.exec(info); mt !== null; mt = re.exec(info)) total += Number(mt[1]);
+  return total;
+}
+
+/** `loading:1` in INFO persistence. */
+export function isLoading(info: string): boolean {
+  return /^loading:1\r?$/m.test(info);
+}
