@@ -235,3 +235,49 @@ void test('empty master - a master that restarts empty while its replica holds d
   w2.net.answer(6379, (cmd) => masterReply(w2, cmd, withKeys('9'.repeat(40), 0)));
   assert.ok(!w2.net.eventTypes().includes('+vigil-empty-master'));
 });
+
+void test('fencing - the vigil-* directives parse, rewrite only when not default, and SENTINEL SET changes them', async () => {
+  const { parseConfig, persistedStateFromConfig, rewriteConfig } = await import('../../src/config/index.js');
+  const text = [
+    'sentinel myid ' + 'f'.repeat(40),
+    'sentinel monitor m 127.0.0.1 6379 2',
+    'sentinel vigil-fencing m no',
+    'sentinel vigil-fence-delay m 750',
+    'sentinel vigil-empty-master-failover m NO',
+    '',
+  ].join('\n');
+  const doc = parseConfig(text);
+  const mc = doc.config.masters.find((x) => x.name === 'm')!;
+  assert.deepEqual(mc.vigil, { fencing: false, fenceDelayMs: 750, emptyMasterFailover: false });
+  const out = rewriteConfig(doc, persistedStateFromConfig(doc), { options: doc.config.server, cwd: '/tmp' });
+  assert.match(out, /^sentinel vigil-fencing m no$/m);
+  assert.match(out, /^sentinel vigil-fence-delay m 750$/m);
+  assert.match(out, /^sentinel vigil-empty-master-failover m no$/m);
+  assert.throws(
+    () => parseConfig('sentinel monitor m 127.0.0.1 6379 2\nsentinel vigil-fencing m maybe\n'),
+    /yes or no/,
+  );
+  assert.throws(
+    () => parseConfig('sentinel monitor m 127.0.0.1 6379 2\nsentinel vigil-fence-delay m -5\n'),
+    /negative/,
+  );
+
+  const { core } = makeCore();
+  assert.deepEqual(sentinelCommand(core, ['set', 'mymaster', 'vigil-fencing', 'no', 'vigil-fence-delay', '300']), {
+    t: 'simple',
+    v: 'OK',
+  });
+  const m = core.masters.get('mymaster')!;
+  assert.equal(m.vigilFencing, false);
+  assert.equal(m.vigilFenceDelayMs, 300);
+  const snap = core.snapshot().masters[0]!;
+  assert.deepEqual(snap.vigil, { fencing: false, fenceDelayMs: 300 });
+  const bad = sentinelCommand(core, ['set', 'mymaster', 'vigil-fencing', 'perhaps']) as { t: string };
+  assert.equal(bad.t, 'error');
+  // Defaults write nothing.
+  const plain = parseConfig('sentinel monitor m 127.0.0.1 6379 2\n');
+  assert.doesNotMatch(
+    rewriteConfig(plain, persistedStateFromConfig(plain), { options: plain.config.server, cwd: '/tmp' }),
+    /vigil-/,
+  );
+});
