@@ -46,13 +46,14 @@ export function inContact(s: Instance, now: number, withinMs: number): boolean {
 
 /**
  * Whether the sentinels we are out of contact with could fail this master over without us: at least 3 sentinels
- * known (us included), and those we have not heard from within the fence delay are both a majority of the voters
- * and at least the quorum.
+ * known (us included), and those we have not heard from within the fence delay (at least 3 × `pingPeriodMs`, the
+ * period we PING peers at) are both a majority of the voters and at least the quorum.
  */
-export function othersCouldFailOver(m: Instance, now: number): boolean {
+export function othersCouldFailOver(m: Instance, now: number, pingPeriodMs = 0): boolean {
   const voters = m.sentinels.size + 1;
   if (voters < 3) return false;
-  const delay = fenceDelayMs(m);
+  // Never shorter than three peer PING periods: one late PONG is not a lost peer.
+  const delay = Math.max(fenceDelayMs(m), 3 * pingPeriodMs);
   let out = 0;
   for (const s of m.sentinels.values()) if (!inContact(s, now, delay)) out++;
   const majority = Math.floor(voters / 2) + 1;

@@ -1538,7 +1538,8 @@ export class SentinelCore {
   }
 
   private fenceWanted(m: Instance, now: number): boolean {
-    return m.vigilFencing && m.failoverState === 'none' && !m.sdown && othersCouldFailOver(m, now);
+    const pingPeriod = Math.min(m.downAfterMs, this.timings.pingPeriodMs, FAST_PING_MS);
+    return m.vigilFencing && m.failoverState === 'none' && !m.sdown && othersCouldFailOver(m, now, pingPeriod);
   }
 
   private minReplicasSet(ri: Instance, toWrite: number, maxLag: number): string[] {
