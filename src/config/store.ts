@@ -22,6 +22,8 @@ export interface StoreFs {
   unlink(path: string): Promise<void>;
   /** Synchronous X_OK check used while parsing (Redis checks scripts with access(2) during parsing). */
   isExecutableSync(path: string): boolean;
+  /** Why chdir(dir) would fail (strerror text), or null; checked at each `dir` line like Redis's chdir(). */
+  dirErrorSync?(dir: string): string | null;
 }
 
 export interface StoreFileHandle {
@@ -45,6 +47,15 @@ export const nodeStoreFs: StoreFs = {
       return true;
     } catch {
       return false;
+    }
+  },
+  dirErrorSync: (d) => {
+    try {
+      if (!nodeFs.statSync(d).isDirectory()) return strerror({ code: 'ENOTDIR' });
+      nodeFs.accessSync(d, nodeFs.constants.X_OK);
+      return null;
+    } catch (e) {
+      return strerror(e);
     }
   },
 };
@@ -134,6 +145,8 @@ export async function loadConfigFile(
   const doc = parseConfig(text, {
     ...(opts.argvLines !== undefined ? { argvLines: opts.argvLines } : {}),
     isExecutable: (p) => fs.isExecutableSync(p),
+    cwd: opts.cwd ?? process.cwd(),
+    dirError: (d) => (fs.dirErrorSync ?? nodeStoreFs.dirErrorSync)!(d),
   });
   return { path: abs, text, doc };
 }
