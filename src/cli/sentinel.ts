@@ -90,7 +90,7 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
     logger,
     // Redis writes the live ACL state on every rewrite (users normalised as ACL LIST prints them).
     persist: (state) =>
-      store.persist(state, server ? { aclUsers: [...server.core.acl.users.values()].map((u) => u.describe()) } : {}),
+      store.persist(state, server ? { aclUsers: [...server.core.acl.users.values()].map((u) => u.describeTokens()) } : {}),
     exit,
     isExecutable,
   };

@@ -2,7 +2,8 @@
 export * from './types.js';
 export { ConfigError, formatConfigError, REDIS_VERSION } from './errors.js';
 export type { ConfigErrorCode, ConfigErrorInit } from './errors.js';
-export { splitArgs, repr, quoteIfNeeded, argvToConfigLines } from './tokenize.js';
+export { splitArgs, repr, quoteIfNeeded, argvToConfigLines, formatConfigLine, ConfigWriteError } from './tokenize.js';
+export type { LineToken } from './tokenize.js';
 export {
   parseConfig,
   defaultServerOptions,

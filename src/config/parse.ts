@@ -247,6 +247,8 @@ function aclRuleError(rule: string): string | null {
     }
     return null;
   }
+  // Patterns with whitespace or NUL are a syntax error (Redis's ACLStringHasSpaces; `user u on "~a b"`).
+  if ((c === '~' || c === '&' || c === '%') && /[ \t\n\v\f\r\0]/.test(rule)) return 'Syntax error';
   if (c === '~' || c === '&') return null;
   if (c === '%') return /^%(R|W|RW)~/i.test(rule) ? null : 'Syntax error';
   if (c === '+' || c === '-') return rule.length > 1 ? null : 'Syntax error';

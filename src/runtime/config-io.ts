@@ -8,7 +8,7 @@ import { ConfigFileStore, loadConfigFile } from '../config/index.js';
 /** Live values of the running process the rewriter needs besides the sentinel state. */
 export interface PersistContext {
   /** The live ACL users as `ACL LIST` prints them (`user default on nopass ~* &* +@all`); absent = from the file. */
-  aclUsers?: readonly string[];
+  aclUsers?: readonly (string | readonly string[])[];
 }
 
 export interface ConfigStore {

@@ -158,4 +158,28 @@ void describe('sentinel - config persistence', () => {
       });
     }
   }
+
+  // Config injection (issue 12): the ACL SETUSER payload is refused; names and rules Redis accepts but cannot
+  // write safely (a quote in a name, a newline in a first-argument rule) are quoted and survive a restart.
+  void test('sentinel - vigil: no client-chosen value becomes a directive, and quoted users survive a restart', async () => {
+    const s = await h.sentinel({ impl: 'vigil', conf: `sentinel monitor m 127.0.0.1 ${await freePort()} 1` });
+    const payload = 'x\nsentinel client-reconfig-script m /usr/bin/env\n#';
+    const refused = await call(s.port, 'ACL', 'SETUSER', payload, 'on');
+    assert.ok(refused instanceof Error && /Usernames can't contain spaces or null characters/.test(refused.message));
+    assert.equal(await call(s.port, 'ACL', 'SETUSER', 'q"u\'ote', 'on', '>pw', '+info|a\nsentinel x'), 'OK');
+    assert.equal(
+      await call(s.port, 'SENTINEL', 'SET', 'm', 'auth-pass', 'p\nsentinel client-reconfig-script m /usr/bin/env'),
+      'OK',
+    );
+    assert.equal(await call(s.port, 'SENTINEL', 'FLUSHCONFIG'), 'OK');
+    const text = readFileSync(s.confPath, 'utf8');
+    assert.ok(!/^\s*sentinel\s+client-reconfig-script/m.test(text), text);
+    assert.ok(!/^\s*sentinel x/m.test(text), text);
+    const before = await call(s.port, 'ACL', 'LIST');
+    await s.restart();
+    assert.deepEqual(await call(s.port, 'ACL', 'LIST'), before);
+    const after = parseConfig(readFileSync(s.confPath, 'utf8')).config.masters[0];
+    assert.equal(after?.clientReconfigScript, undefined);
+    assert.equal(after?.authPass, 'p\nsentinel client-reconfig-script m /usr/bin/env');
+  });
 });
