@@ -16,5 +16,13 @@ export {
 } from './parse.js';
 export type { ParseOptions } from './parse.js';
 export { rewriteConfig, persistedStateFromConfig, REWRITE_SIGNATURE } from './rewrite.js';
-export { loadConfigFile, writeConfigAtomic, ConfigFileError, ConfigFileStore, nodeStoreFs, strerror } from './store.js';
+export {
+  loadConfigFile,
+  writeConfigAtomic,
+  ConfigFileError,
+  ConfigFileStore,
+  nodeStoreFs,
+  strerror,
+  recoverInPlaceWrite,
+} from './store.js';
 export type { StoreFs, StoreFileHandle, LoadedConfig, WriteResult, WriteOptions } from './store.js';
