@@ -25,6 +25,26 @@ function isExecutable(path: string): boolean {
   }
 }
 
+/**
+ * The start-up warning for a sentinel anyone can command: listening on every interface (no `bind`, or a wildcard)
+ * with protected mode off (the sentinel default) and a default user that needs no password. Redis behaves the same
+ * and stays compatible here; the warning names the one-line fix. Null when the sentinel is not open.
+ */
+export function openByDefaultWarning(
+  bind: readonly string[],
+  protectedMode: boolean,
+  defaultUser: { enabled: boolean; nopass: boolean },
+  port: number,
+): string | null {
+  const wildcard = bind.length === 0 || bind.some((a) => /^-?(\*|0\.0\.0\.0|::|::\*)$/.test(a));
+  if (!wildcard || protectedMode || !defaultUser.enabled || !defaultUser.nopass) return null;
+  return (
+    `WARNING: this sentinel accepts commands from anyone who can reach port ${port} on any interface ` +
+    `(no 'bind', no password; Redis does the same). Fix: add 'bind 127.0.0.1 <private-ip>' or ` +
+    `'requirepass <password>' to sentinel.conf.`
+  );
+}
+
 export interface RunningSentinel {
   runtime: SentinelRuntime;
   port: number;
@@ -90,7 +110,10 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
     logger,
     // Redis writes the live ACL state on every rewrite (users normalised as ACL LIST prints them).
     persist: (state) =>
-      store.persist(state, server ? { aclUsers: [...server.core.acl.users.values()].map((u) => u.describeTokens()) } : {}),
+      store.persist(
+        state,
+        server ? { aclUsers: [...server.core.acl.users.values()].map((u) => u.describeTokens()) } : {},
+      ),
     exit,
     isExecutable,
   };
@@ -129,6 +152,13 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
     process.exit(1);
   }
   await runtime.start();
+  const open = openByDefaultWarning(
+    cfg.server.bind,
+    cfg.server.protectedMode,
+    server.core.acl.defaultUser,
+    cfg.server.port || cfg.server.tlsPort,
+  );
+  if (open !== null) logger.log('warning', open);
   logger.log('notice', 'Ready to accept connections');
 
   const onSignal = (sig: string): void => {
