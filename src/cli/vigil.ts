@@ -64,7 +64,7 @@ async function dispatch(argv: string[]): Promise<number | undefined> {
     case 'demo':
       return (await import('./demo.js')).runDemo(rest);
     case 'sentinel':
-      return exitCodeOf(await (await optional('sentinel-main.js', 'runSentinel', 'the Vigil sentinel'))(rest));
+      return exitCodeOf(await (await optional('sentinel.js', 'runSentinel', 'the Vigil sentinel'))(rest));
     case 'proxy':
       return exitCodeOf(await (await optional('proxy.js', 'runProxyCli', 'the proxy'))(rest));
     case undefined:

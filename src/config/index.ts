@@ -2,7 +2,8 @@
 export * from './types.js';
 export { ConfigError, formatConfigError, REDIS_VERSION } from './errors.js';
 export type { ConfigErrorCode, ConfigErrorInit } from './errors.js';
-export { splitArgs, repr, quoteIfNeeded, argvToConfigLines } from './tokenize.js';
+export { splitArgs, repr, quoteIfNeeded, argvToConfigLines, formatConfigLine, ConfigWriteError } from './tokenize.js';
+export type { LineToken } from './tokenize.js';
 export {
   parseConfig,
   defaultServerOptions,
@@ -15,5 +16,13 @@ export {
 } from './parse.js';
 export type { ParseOptions } from './parse.js';
 export { rewriteConfig, persistedStateFromConfig, REWRITE_SIGNATURE } from './rewrite.js';
-export { loadConfigFile, writeConfigAtomic, ConfigFileError, ConfigFileStore, nodeStoreFs, strerror } from './store.js';
+export {
+  loadConfigFile,
+  writeConfigAtomic,
+  ConfigFileError,
+  ConfigFileStore,
+  nodeStoreFs,
+  strerror,
+  recoverInPlaceWrite,
+} from './store.js';
 export type { StoreFs, StoreFileHandle, LoadedConfig, WriteResult, WriteOptions } from './store.js';

@@ -3,6 +3,7 @@
 // Pure: no I/O. The only environment question Redis asks while parsing (is a script executable?) is injected.
 
 import { isIP } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { ConfigError } from './errors.js';
 import { DEPRECATED_NAMES, SPECS, isMultiArg, splitMulti, validateGeneric, type GenericSpec } from './generic.js';
 import { quoteIfNeeded, splitArgs } from './tokenize.js';
@@ -27,6 +28,15 @@ export interface ParseOptions {
    * stays pure, so the caller supplies the check (config/store does); without it scripts are not checked.
    */
   isExecutable?: (path: string) => boolean;
+  /**
+   * The directory the process starts in. Redis chdir()s at each `dir` line (a relative `dir` is relative to the
+   * previous one) and applies the `sentinel` directives after all other lines, so a relative script path resolves
+   * against the final `dir`. With `cwd` set, `server.dir` becomes that final absolute directory and scripts are
+   * checked there; without it `dir` is kept as written and scripts are checked as given.
+   */
+  cwd?: string;
+  /** With `cwd`: why chdir() to this absolute directory would fail (strerror text), or null when it would work. */
+  dirError?: (absDir: string) => string | null;
 }
 
 export const DEFAULT_DOWN_AFTER_MS = 30000;
@@ -240,6 +250,8 @@ function aclRuleError(rule: string): string | null {
     }
     return null;
   }
+  // Patterns with whitespace or NUL are a syntax error (Redis's ACLStringHasSpaces; `user u on "~a b"`).
+  if ((c === '~' || c === '&' || c === '%') && /[ \t\n\v\f\r\0]/.test(rule)) return 'Syntax error';
   if (c === '~' || c === '&') return null;
   if (c === '%') return /^%(R|W|RW)~/i.test(rule) ? null : 'Syntax error';
   if (c === '+' || c === '-') return rule.length > 1 ? null : 'Syntax error';
@@ -308,6 +320,7 @@ export function parseConfig(text: string, opts: ParseOptions = {}): ConfigDocume
   const warnings: string[] = [];
   const queue: QueuedSentinel[] = [];
   const userNames = new Set<string>();
+  let effectiveDir: string | undefined;
 
   for (const l of lines) {
     if (l.kind !== 'directive') continue;
@@ -327,6 +340,14 @@ export function parseConfig(text: string, opts: ParseOptions = {}): ConfigDocume
     const spec = SPECS.get(name);
     if (spec !== undefined) {
       applyGeneric(spec, args.slice(1), server, fail);
+      if (spec.name === 'dir' && opts.cwd !== undefined) {
+        // Redis's chdir() at this line: the next relative `dir` starts from here; a failure names this line.
+        const abs = resolvePath(effectiveDir ?? opts.cwd, server.dir as string);
+        const err = opts.dirError?.(abs) ?? null;
+        if (err !== null) fail(err, `create the directory '${abs}' or fix 'dir'`);
+        effectiveDir = abs;
+        server.dir = abs;
+      }
       continue;
     }
     if (DEPRECATED_NAMES.has(name)) {
@@ -376,7 +397,12 @@ export function parseConfig(text: string, opts: ParseOptions = {}): ConfigDocume
 
   const sentinel = defaultSentinelGlobals();
   const masters: MasterConfig[] = [];
-  const ctx: SentinelCtx = { sentinel, masters, isExecutable: opts.isExecutable, renamed: new Map() };
+  // Sentinel directives run after every generic line, in the final `dir` (see ParseOptions.cwd).
+  const scriptDir = effectiveDir ?? opts.cwd;
+  const check = opts.isExecutable;
+  const isExecutable =
+    check === undefined || scriptDir === undefined ? check : (p: string) => check(resolvePath(scriptDir, p));
+  const ctx: SentinelCtx = { sentinel, masters, isExecutable, renamed: new Map() };
   const passes: Array<(q: QueuedSentinel) => boolean> = [
     (q) => PRE_MONITOR.has((q.args[0] as string).toLowerCase()),
     (q) => (q.args[0] as string).toLowerCase() === 'monitor',

@@ -1,11 +1,12 @@
 // The config store: the only code in Vigil that touches the sentinel.conf file on disk. Start-up checks with
-// Redis's exact messages, and an atomic replace (temp file in the same directory → fsync → chmod → rename →
-// fsync dir), with an in-place fallback where rename cannot work (a single-file bind mount: EBUSY / EXDEV).
-// The file system is injectable so tests can make any step fail.
+// Redis's exact messages, and an atomic replace (temp file in the same directory → fsync → chmod/chown to the old
+// file's mode and owner → rename → fsync dir), with a crash-safe in-place fallback where rename cannot work (a
+// single-file bind mount: EBUSY / EXDEV; see overwriteInPlace). The file system is injectable so tests can make
+// any step fail or stop ("crash") after any step.
 
 import * as nodeFs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, basename, resolve } from 'node:path';
 import { parseConfig } from './parse.js';
 import { rewriteConfig } from './rewrite.js';
@@ -14,7 +15,7 @@ import type { ConfigDocument, PersistedState, ServerState } from './types.js';
 /** The subset of node:fs/promises (+ one sync check) the store uses. */
 export interface StoreFs {
   readFile(path: string, encoding: 'utf8'): Promise<string>;
-  stat(path: string): Promise<{ isDirectory(): boolean }>;
+  stat(path: string): Promise<{ isDirectory(): boolean; mode: number; uid: number; gid: number; size: number }>;
   /** access(path, mode); rejects with an errno error. */
   access(path: string, mode: number): Promise<void>;
   open(path: string, flags: string | number, mode?: number): Promise<StoreFileHandle>;
@@ -22,10 +23,15 @@ export interface StoreFs {
   unlink(path: string): Promise<void>;
   /** Synchronous X_OK check used while parsing (Redis checks scripts with access(2) during parsing). */
   isExecutableSync(path: string): boolean;
+  /** Why chdir(dir) would fail (strerror text), or null; checked at each `dir` line like Redis's chdir(). */
+  dirErrorSync?(dir: string): string | null;
 }
 
 export interface StoreFileHandle {
   writeFile(data: string, encoding: 'utf8'): Promise<void>;
+  /** pwrite all of `data` at `position`. */
+  writeAt(data: Buffer, position: number): Promise<void>;
+  chown(uid: number, gid: number): Promise<void>;
   truncate(len: number): Promise<void>;
   sync(): Promise<void>;
   chmod(mode: number): Promise<void>;
@@ -36,7 +42,25 @@ export const nodeStoreFs: StoreFs = {
   readFile: (p, e) => fsp.readFile(p, e),
   stat: (p) => fsp.stat(p),
   access: (p, m) => fsp.access(p, m),
-  open: (p, f, m) => fsp.open(p, f, m),
+  open: async (p, f, m) => {
+    const fh = await fsp.open(p, f, m);
+    return {
+      writeFile: (d, e) => fh.writeFile(d, e),
+      writeAt: async (data, position) => {
+        let off = 0;
+        while (off < data.length) {
+          const { bytesWritten } = await fh.write(data, off, data.length - off, position + off);
+          if (bytesWritten <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+          off += bytesWritten;
+        }
+      },
+      chown: (u, g) => fh.chown(u, g),
+      truncate: (n) => fh.truncate(n),
+      sync: () => fh.sync(),
+      chmod: (mode) => fh.chmod(mode),
+      close: () => fh.close(),
+    };
+  },
   rename: (a, b) => fsp.rename(a, b),
   unlink: (p) => fsp.unlink(p),
   isExecutableSync: (p) => {
@@ -45,6 +69,15 @@ export const nodeStoreFs: StoreFs = {
       return true;
     } catch {
       return false;
+    }
+  },
+  dirErrorSync: (d) => {
+    try {
+      if (!nodeFs.statSync(d).isDirectory()) return strerror({ code: 'ENOTDIR' });
+      nodeFs.accessSync(d, nodeFs.constants.X_OK);
+      return null;
+    } catch (e) {
+      return strerror(e);
     }
   },
 };
@@ -89,6 +122,8 @@ export interface LoadedConfig {
   path: string;
   text: string;
   doc: ConfigDocument;
+  /** Set when the file held an interrupted in-place rewrite (see recoverInPlaceWrite). */
+  recovered?: 'completed' | 'discarded';
 }
 
 /**
@@ -131,16 +166,20 @@ export async function loadConfigFile(
       e,
     );
   }
+  const rec = recoverInPlaceWrite(text);
+  text = rec.text;
   const doc = parseConfig(text, {
     ...(opts.argvLines !== undefined ? { argvLines: opts.argvLines } : {}),
     isExecutable: (p) => fs.isExecutableSync(p),
+    cwd: opts.cwd ?? process.cwd(),
+    dirError: (d) => (fs.dirErrorSync ?? nodeStoreFs.dirErrorSync)!(d),
   });
-  return { path: abs, text, doc };
+  return { path: abs, text, doc, ...(rec.recovered !== undefined ? { recovered: rec.recovered } : {}) };
 }
 
 export interface WriteOptions {
   fs?: StoreFs;
-  /** Process umask (default: the real one); the file gets mode 0644 & ~umask like Redis. */
+  /** Process umask (default: the real one); a new file gets mode 0644 & ~umask like Redis (an existing one keeps its mode). */
   umask?: number;
   /** Receives one line when the in-place fallback is used. */
   log?: (message: string) => void;
@@ -158,21 +197,36 @@ function currentUmask(): number {
 
 /**
  * Replace `path` with `text` atomically (Redis's rewriteConfigOverwriteFile): `<path>.XXXXXX` in the same
- * directory → write → fsync → fchmod(0644 & ~umask) → rename over `path` → fsync the directory. A crash leaves
- * either the old or the new file. When rename fails with EBUSY or EXDEV (a single-file bind mount, which Redis
- * cannot handle: redis/docker-library-redis#287) the file is overwritten in place instead: write the new bytes
- * from offset 0, truncate to their length, fsync — never empty at any point, but not atomic against a crash.
- * Any other failure rejects (the temp file is removed); the caller logs Redis's warning and keeps running.
+ * directory → write → fsync → fchmod → rename over `path` → fsync the directory. A crash leaves either the old or
+ * the new file. Deviation from Redis (which sets 0644 & ~umask): the new file keeps the old file's mode and, where
+ * the process may, its owner and group, so a 0600 file holding passwords stays 0600; a file that did not exist
+ * gets 0644 & ~umask. When rename fails with EBUSY or EXDEV (a single-file bind mount, which Redis cannot handle:
+ * redis/docker-library-redis#287) the file is rewritten in place with the crash-safe protocol of
+ * overwriteInPlace. Any other failure rejects (the temp file is removed); the caller logs Redis's warning.
  */
 export async function writeConfigAtomic(path: string, text: string, opts: WriteOptions = {}): Promise<WriteResult> {
   const fs = opts.fs ?? nodeStoreFs;
-  const mode = 0o644 & ~(opts.umask ?? currentUmask());
+  let mode = 0o644 & ~(opts.umask ?? currentUmask());
+  let owner: { uid: number; gid: number } | undefined;
+  try {
+    const st = await fs.stat(path);
+    mode = st.mode & 0o7777;
+    owner = { uid: st.uid, gid: st.gid };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
   const tmp = `${path}.${randomBytes(4).toString('base64url').slice(0, 6)}`;
   let fh: StoreFileHandle | undefined;
   try {
     fh = await fs.open(tmp, 'wx', 0o600);
     await fh.writeFile(text, 'utf8');
     await fh.sync();
+    if (owner !== undefined) {
+      // Only root may give a file away; a non-root owner keeps uid and may keep gid. EPERM: stay ours.
+      await fh.chown(owner.uid, owner.gid).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPERM' && e.code !== 'EINVAL') throw e;
+      });
+    }
     await fh.chmod(mode);
     await fh.close();
     fh = undefined;
@@ -198,11 +252,99 @@ export async function writeConfigAtomic(path: string, text: string, opts: WriteO
   return { mode: 'rename' };
 }
 
+const MARK = '# vigil: in-place rewrite in progress';
+const BLOCK_START = '# vigil: the new config follows (used if this rewrite was interrupted; do not edit)';
+const PENDING_LINE = '#> ';
+const PENDING_END = '# vigil: end ';
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/** The recovery block appended during an in-place rewrite: every line of `text` as a comment, then a checksum. */
+export function pendingBlock(text: string): Buffer {
+  const body = text
+    .split('\n')
+    .map((l) => PENDING_LINE + l + '\n')
+    .join('');
+  const bytes = Buffer.from(text, 'utf8');
+  return Buffer.from(`\n${BLOCK_START}\n${body}${PENDING_END}${sha256(bytes)} ${bytes.length}\n`, 'utf8');
+}
+
+/** The block's text when `text` ends with a complete block whose checksum matches, else undefined. */
+function completeBlock(text: string): string | undefined {
+  const at = text.lastIndexOf(`\n${BLOCK_START}\n`);
+  if (at === -1) return undefined;
+  const lines = text.slice(at + BLOCK_START.length + 2).split('\n');
+  const endIdx = lines.findIndex((l) => !l.startsWith(PENDING_LINE));
+  const end = endIdx === -1 ? undefined : lines[endIdx];
+  if (end === undefined || lines.slice(endIdx + 1).join('') !== '') return undefined;
+  const content = lines
+    .slice(0, endIdx)
+    .map((l) => l.slice(PENDING_LINE.length))
+    .join('\n');
+  const bytes = Buffer.from(content, 'utf8');
+  return end === `${PENDING_END}${sha256(bytes)} ${bytes.length}` ? content : undefined;
+}
+
+/**
+ * Undo an interrupted in-place rewrite (see overwriteInPlace); every state that protocol can leave on disk maps
+ * to the old or the new config here. A complete recovery block (checksum matches) means the head may be torn: the
+ * block's text is the config ('completed'). Otherwise the head was never touched: the text before the progress
+ * mark is the old config ('discarded'); a mark cut short (its prefix, or NUL bytes a power loss leaves in a grown
+ * file) is dropped from the end. A file with none of these is returned as it is.
+ */
+export function recoverInPlaceWrite(text: string): { text: string; recovered?: 'completed' | 'discarded' } {
+  const done = completeBlock(text);
+  if (done !== undefined) return { text: done, recovered: 'completed' };
+  const mark = text.lastIndexOf(`\n${MARK}\n`);
+  if (mark !== -1) return { text: text.slice(0, mark).replace(/\n*$/, '\n'), recovered: 'discarded' };
+  // A torn mark: trailing lines that are empty, hold NUL bytes, or are a prefix of the mark.
+  const lines = text.split('\n');
+  let end = lines.length;
+  let torn = false;
+  while (end > 0) {
+    const l = lines[end - 1] as string;
+    if (l === '') {
+      end--;
+      continue;
+    }
+    if (!l.includes('\0') && !MARK.startsWith(l)) break;
+    torn = true;
+    end--;
+  }
+  if (!torn) return { text };
+  return { text: lines.slice(0, end).join('\n') + (end > 0 ? '\n' : ''), recovered: 'discarded' };
+}
+
+/**
+ * The in-place rewrite, crash-safe without a second file (on a single-file bind mount the directory may not
+ * outlive the container). Old text O (o bytes), new text N (n bytes), mark line M, S = max(o + |M|, n):
+ *  1. append M at offset o; fsync. Torn: O + part of M → the old config (recoverInPlaceWrite drops it).
+ *  2. append, after M, empty lines up to S and then the recovery block (N as comments + its checksum); fsync.
+ *     Torn: O + M + part of a block → the old config (everything from M on is dropped). ENOSPC strikes in these
+ *     two steps, where the file grows, before the head is touched.
+ *  3. write N + empty lines over [0, S), leaving the block alone; fsync.
+ *     Torn: a mixed head + the complete block → the new config (the block is taken).
+ *  4. truncate to n; fsync. Before it: N + empty lines + block → the new config either way.
+ * The file keeps its inode, so its mode and owner are unchanged. Real redis-sentinel would not recover a file
+ * torn in step 3; a file after any complete step loads in Redis too (the extra lines are comments).
+ */
 async function overwriteInPlace(fs: StoreFs, path: string, text: string): Promise<void> {
   const fh = await fs.open(path, 'r+');
   try {
-    await fh.writeFile(text, 'utf8');
-    await fh.truncate(Buffer.byteLength(text, 'utf8'));
+    const size = (await fs.stat(path)).size;
+    const next = Buffer.from(text, 'utf8');
+    const mark = Buffer.from(`\n${MARK}\n`, 'utf8');
+    const afterMark = size + mark.length;
+    const s = Math.max(afterMark, next.length);
+    await fh.writeAt(mark, size);
+    await fh.sync();
+    await fh.writeAt(Buffer.concat([Buffer.alloc(s - afterMark, '\n'), pendingBlock(text)]), afterMark);
+    await fh.sync();
+    await fh.writeAt(Buffer.concat([next, Buffer.alloc(s - next.length, '\n')]), 0);
+    await fh.sync();
+    await fh.truncate(next.length);
     await fh.sync();
   } finally {
     await fh.close();
@@ -236,7 +378,8 @@ export class ConfigFileStore {
       const fs = this.opts.fs ?? nodeStoreFs;
       let current: string;
       try {
-        current = await fs.readFile(this.path, 'utf8');
+        // A flush that failed half-way through an in-place rewrite left a recovery block: resolve it first.
+        current = recoverInPlaceWrite(await fs.readFile(this.path, 'utf8')).text;
       } catch (e) {
         // Like Redis: a vanished file is rewritten from scratch; any other read error fails this flush.
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;

@@ -98,3 +98,40 @@ export function argvToConfigLines(argv: readonly string[]): string[] {
   if (cur !== null) lines.push(cur);
   return lines;
 }
+
+/** One word of a line the config writer emits: quoted only when needed, or (`{ repr }`) always quoted. */
+export type LineToken = string | { repr: string };
+
+/** The writer refused to emit a line that would not read back as the words it meant (nothing is written). */
+export class ConfigWriteError extends Error {
+  readonly code = 'VIGIL_ERR_CONFIG_WRITE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigWriteError';
+  }
+}
+
+const trimLine = (s: string): string => s.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+
+/**
+ * Build one config line from its words, every word quoted where it needs it, and check that the line reads back
+ * (Redis's line split on \n, trim, sdssplitargs) as exactly these words: a value a client chose can never end a
+ * line, start a comment or add a directive. Throws ConfigWriteError otherwise (e.g. a lone UTF-16 surrogate).
+ */
+export function formatConfigLine(tokens: readonly LineToken[]): string {
+  const words = tokens.map((t) => (typeof t === 'string' ? t : t.repr));
+  const line = tokens.map((t) => (typeof t === 'string' ? quoteIfNeeded(t) : repr(t.repr))).join(' ');
+  assertReadsBack(line, words);
+  return line;
+}
+
+/** Throws ConfigWriteError unless `line` is one config line that tokenizes to exactly `words`. */
+export function assertReadsBack(line: string, words: readonly string[]): void {
+  const back = /[\n\r]/.test(line) || trimLine(line) !== line || line.startsWith('#') ? null : splitArgs(line);
+  const same = back !== null && back.length === words.length && back.every((w, i) => w === words[i]);
+  if (!same || words.length === 0) {
+    throw new ConfigWriteError(
+      `refusing to write a config line that would not read back as written: ${repr(line.slice(0, 120))}`,
+    );
+  }
+}

@@ -198,10 +198,11 @@ export interface ServerState {
   options: ServerOptions;
   cwd: string;
   /**
-   * The live ACL users exactly as `ACL LIST` prints them (`user default on nopass ~* &* +@all`), any order.
+   * The live ACL users as `ACL LIST` prints them (`user default on nopass ~* &* +@all`), any order: each either
+   * as its words (what the runtime passes; the writer quotes each word that needs it) or as the printed line.
    * Redis writes the live ACL state, normalised, on every rewrite; pass it whenever users exist. Without it the
    * rewriter writes the `user` lines of options.users verbatim plus a default user derived from requirepass
    * (correct for the default user, not normalised for others).
    */
-  aclUsers?: readonly string[];
+  aclUsers?: readonly (string | readonly string[])[];
 }

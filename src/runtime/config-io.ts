@@ -8,7 +8,7 @@ import { ConfigFileStore, loadConfigFile } from '../config/index.js';
 /** Live values of the running process the rewriter needs besides the sentinel state. */
 export interface PersistContext {
   /** The live ACL users as `ACL LIST` prints them (`user default on nopass ~* &* +@all`); absent = from the file. */
-  aclUsers?: readonly string[];
+  aclUsers?: readonly (string | readonly string[])[];
 }
 
 export interface ConfigStore {
@@ -25,6 +25,13 @@ export async function loadSentinelConfig(
   log?: (message: string) => void,
 ): Promise<ConfigStore> {
   const loaded = await loadConfigFile(path, { argvLines });
+  if (loaded.recovered !== undefined) {
+    log?.(
+      loaded.recovered === 'completed'
+        ? `Config file ${loaded.path} held an interrupted in-place rewrite: loaded the complete new version it recorded`
+        : `Config file ${loaded.path} held an interrupted in-place rewrite that never started on the file: loaded the previous version`,
+    );
+  }
   const config = loaded.doc.config;
   const abs = loaded.path;
   const store = new ConfigFileStore(abs, log ? { log } : {});

@@ -25,6 +25,14 @@ const R_ALLKEYS =
 const R_ALLCHANNELS =
   "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels";
 
+/** Redis's ACLStringHasSpaces: isspace() (space, \t, \n, \v, \f, \r) or NUL. */
+export function hasSpaceOrNul(s: string): boolean {
+  return /[ \t\n\v\f\r\0]/.test(s);
+}
+
+/** ACL SETUSER's reply for a user name with whitespace or NUL (Redis 7.0.15, checked against redis-sentinel). */
+export const USERNAME_SPACES = "Usernames can't contain spaces or null characters";
+
 export function sha256Hex(password: string | Buffer): string {
   return createHash('sha256').update(password).digest('hex');
 }
@@ -146,6 +154,8 @@ export class AclUser {
       this.passwords.splice(i, 1);
       return;
     }
+    // Key and channel patterns with whitespace or NUL are a syntax error in Redis (ACLStringHasSpaces).
+    if ((c0 === '~' || c0 === '&' || c0 === '%') && hasSpaceOrNul(rule)) throw new AclRuleError(rule, R_SYNTAX);
     if (c0 === '~' || (c0 === '%' && /^%(R|W|RW)~/i.test(rule))) {
       if (this.allKeys) throw new AclRuleError(rule, R_ALLKEYS);
       const pat = rule.slice(rule.indexOf('~') + 1);
@@ -231,6 +241,11 @@ export class AclUser {
    * add each category that has more commands in the desired state than not, then fix single commands.
    */
   describeCommands(): string {
+    return this.describeCommandTokens().join(' ');
+  }
+
+  /** describeCommands as separate words (a first-argument rule may contain spaces: `+info|a b`). */
+  describeCommandTokens(): string[] {
     const additive = !this.allCommandsFlag;
     const parts: string[] = [additive ? '-@all' : '+@all'];
     const fake = new Array<boolean>(allCommands.length).fill(!additive);
@@ -270,7 +285,7 @@ export class AclUser {
       const list = this.firstArgs.get(cmd.id);
       if (list && !this.allowed[cmd.id]) for (const a of list) parts.push(`+${cmd.name}|${a}`);
     }
-    return parts.join(' ');
+    return parts;
   }
 
   /** Flags as ACL GETUSER / ACL LIST print them. */
@@ -291,17 +306,22 @@ export class AclUser {
 
   /** One `ACL LIST` line. */
   describe(): string {
+    return this.describeTokens().join(' ');
+  }
+
+  /** The `ACL LIST` line as its words, for the config writer (which quotes each word that needs it). */
+  describeTokens(): string[] {
     const parts = ['user', this.name, ...this.flagList()];
     for (const p of this.passwords) parts.push(`#${p}`);
-    const keys = this.keysDescription();
-    if (keys) parts.push(keys);
+    if (this.allKeys) parts.push('~*');
+    else parts.push(...this.keyPatterns);
     if (this.allChannels) parts.push('&*');
     else {
       parts.push('resetchannels');
       for (const p of this.channelPatterns) parts.push(`&${p}`);
     }
-    parts.push(this.describeCommands());
-    return parts.join(' ');
+    parts.push(...this.describeCommandTokens());
+    return parts;
   }
 }
 

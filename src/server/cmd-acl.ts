@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { R } from '../resp/index.js';
 import type { Out } from '../resp/index.js';
-import { AclRuleError } from './acl.js';
+import { AclRuleError, USERNAME_SPACES, hasSpaceOrNul } from './acl.js';
 import { ACL_CATEGORIES, commandsInCategory, resolve, type AclCategory } from './command-table.js';
 import type { Handler, ServerCore } from './core.js';
 import { parseIntStrict } from './cmd-client.js';
@@ -107,6 +107,7 @@ export const acl: Handler = (core, s, argv, cmd) => {
     }
     case 'acl|setuser': {
       const name = args[0] ?? '';
+      if (hasSpaceOrNul(name)) return errBytes(`ERR ${USERNAME_SPACES}`);
       try {
         core.acl.setUser(name, args.slice(1));
       } catch (e) {

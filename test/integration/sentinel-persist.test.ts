@@ -4,9 +4,10 @@
 // them, and a restart from the file keeps myid and epochs.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseConfig, persistedStateFromConfig, rewriteConfig } from '../../src/config/index.js';
-import { Harness } from '../harness/index.js';
+import { Harness, freePort, type SentinelImpl } from '../harness/index.js';
 import { addrOf, call, masterAddr, record, replicasOf, startCluster } from './sentinel-helpers.js';
 
 /** What src/config's rewriter makes of `previous` given the state recorded in `next` and the live ACL users. */
@@ -131,5 +132,54 @@ void describe('sentinel - config persistence', () => {
     assert.equal(fileAfter.masters[0]?.leaderEpoch, fileBefore.masters[0]?.leaderEpoch);
     assert.equal(fileAfter.masters[0]?.parallelSyncs, 2);
     assert.equal(fileAfter.sentinel.announcePort, s.port);
+  });
+  // Redis chdir()s at `dir` and applies the sentinel directives after every other line, so a relative script path
+  // accepted at runtime (relative to `dir`, the process's cwd) must also resolve against `dir` at the next start,
+  // wherever the process is started from and wherever `dir` sits in the file.
+  for (const impl of ['vigil', 'redis'] as SentinelImpl[]) {
+    for (const where of ['before', 'after'] as const) {
+      void test(`sentinel - ${impl}: a relative script path set at runtime survives a restart (dir ${where} the sentinel lines)`, async () => {
+        const data = h.tempDir('vigil-data-');
+        mkdirSync(join(data, 'hooks'));
+        writeFileSync(join(data, 'hooks', 'notify.sh'), '#!/bin/sh\nexit 0\n');
+        chmodSync(join(data, 'hooks', 'notify.sh'), 0o755);
+        const sentinelLines = [
+          `sentinel monitor m 127.0.0.1 ${await freePort()} 1`,
+          'sentinel deny-scripts-reconfig no',
+        ];
+        const conf = where === 'before' ? [`dir ${data}`, ...sentinelLines] : [...sentinelLines, `dir ${data}`];
+        const s = await h.sentinel({ impl, conf: conf.join('\n') });
+        assert.equal(await call(s.port, 'SENTINEL', 'SET', 'm', 'notification-script', 'hooks/notify.sh'), 'OK');
+        assert.equal(await call(s.port, 'SENTINEL', 'SET', 'm', 'client-reconfig-script', 'hooks/notify.sh'), 'OK');
+        const text = readFileSync(s.confPath, 'utf8');
+        assert.match(text, /^sentinel notification-script m "?hooks\/notify\.sh"?$/m, text);
+        await s.restart();
+        assert.equal(await call(s.port, 'PING'), 'PONG');
+      });
+    }
+  }
+
+  // Config injection (issue 12): the ACL SETUSER payload is refused; names and rules Redis accepts but cannot
+  // write safely (a quote in a name, a newline in a first-argument rule) are quoted and survive a restart.
+  void test('sentinel - vigil: no client-chosen value becomes a directive, and quoted users survive a restart', async () => {
+    const s = await h.sentinel({ impl: 'vigil', conf: `sentinel monitor m 127.0.0.1 ${await freePort()} 1` });
+    const payload = 'x\nsentinel client-reconfig-script m /usr/bin/env\n#';
+    const refused = await call(s.port, 'ACL', 'SETUSER', payload, 'on');
+    assert.ok(refused instanceof Error && /Usernames can't contain spaces or null characters/.test(refused.message));
+    assert.equal(await call(s.port, 'ACL', 'SETUSER', 'q"u\'ote', 'on', '>pw', '+info|a\nsentinel x'), 'OK');
+    assert.equal(
+      await call(s.port, 'SENTINEL', 'SET', 'm', 'auth-pass', 'p\nsentinel client-reconfig-script m /usr/bin/env'),
+      'OK',
+    );
+    assert.equal(await call(s.port, 'SENTINEL', 'FLUSHCONFIG'), 'OK');
+    const text = readFileSync(s.confPath, 'utf8');
+    assert.ok(!/^\s*sentinel\s+client-reconfig-script/m.test(text), text);
+    assert.ok(!/^\s*sentinel x/m.test(text), text);
+    const before = await call(s.port, 'ACL', 'LIST');
+    await s.restart();
+    assert.deepEqual(await call(s.port, 'ACL', 'LIST'), before);
+    const after = parseConfig(readFileSync(s.confPath, 'utf8')).config.masters[0];
+    assert.equal(after?.clientReconfigScript, undefined);
+    assert.equal(after?.authPass, 'p\nsentinel client-reconfig-script m /usr/bin/env');
   });
 });

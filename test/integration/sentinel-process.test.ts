@@ -137,4 +137,33 @@ void describe('sentinel - process behaviour', () => {
     assert.match(info, /sentinel_tilt:1/);
     ev.close();
   });
+
+  // Open by default (issue 12): like Redis, no bind + no password listens for anyone; Vigil says so at start-up.
+  void test('sentinel - warns at start-up when open to every interface without a password, not otherwise', async () => {
+    const warning =
+      /^\d+:X \d\d \w{3} \d{4} [\d:.]+ # WARNING: this sentinel accepts commands from anyone .*Fix: add 'bind 127\.0\.0\.1 <private-ip>' or 'requirepass <password>'/;
+    const started = async (conf: string): Promise<string[]> => {
+      const s = await h.sentinel({ impl: 'vigil', conf });
+      const ready = await h.waitFor(() => s.proc.output().some((l) => l.includes('Ready to accept connections')), {
+        name: 'ready logged',
+        timeoutMs: 10000,
+        intervalMs: 50,
+      });
+      assert.ok(ready);
+      const out = s.proc.output();
+      await s.kill();
+      return out;
+    };
+    const open = await started('sentinel monitor m 127.0.0.1 1 1');
+    assert.equal(open.filter((l) => warning.test(l)).length, 1, open.join('\n'));
+    for (const conf of [
+      'bind 127.0.0.1\nsentinel monitor m 127.0.0.1 1 1',
+      'requirepass s3cret\nsentinel monitor m 127.0.0.1 1 1',
+      'user default on >pw ~* &* +@all\nsentinel monitor m 127.0.0.1 1 1',
+      'protected-mode yes\nsentinel monitor m 127.0.0.1 1 1',
+    ]) {
+      const out = await started(conf);
+      assert.ok(!out.some((l) => l.includes('WARNING: this sentinel accepts')), `${conf}\n${out.join('\n')}`);
+    }
+  });
 });

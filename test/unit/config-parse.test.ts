@@ -824,3 +824,51 @@ void describe('config parse - error format', () => {
     }
   });
 });
+
+void describe('config parse - dir and relative paths (real redis-sentinel 7.0.15 observed)', () => {
+  // Observed with redis-sentinel 7.0.15: `dir` chdir()s at its line (a relative dir is relative to the previous
+  // one) and the sentinel directives run after every other line, so a relative script resolves against the last
+  // `dir`, written before or after it; a failing chdir is a fatal error at the dir line.
+  const exe = (set: string[]) => (p: string) => set.includes(p);
+  const m = 'sentinel monitor m 127.0.0.1 6379 1\nsentinel notification-script m hooks/n.sh';
+  const parse = (conf: string, ok: string[], dirs: string[] = ['/d1', '/d2', '/d1/sub', '/start']) =>
+    parseConfig(conf, {
+      cwd: '/start',
+      isExecutable: exe(ok),
+      dirError: (d) => (dirs.includes(d) ? null : 'No such file or directory'),
+    });
+  const scriptError = (f: () => unknown) =>
+    assert.throws(f, (e: unknown) => e instanceof ConfigError && /Notification script seems/.test(e.redisMessage));
+
+  void test('config parse - dir before or after the sentinel lines: scripts resolve against it', () => {
+    assert.equal(parse(`dir /d2\n${m}`, ['/d2/hooks/n.sh']).config.server.dir, '/d2');
+    assert.equal(parse(`${m}\ndir /d2`, ['/d2/hooks/n.sh']).config.masters[0]?.notificationScript, 'hooks/n.sh');
+    // Without dir: the start directory.
+    scriptError(() => parse(m, ['/d2/hooks/n.sh']));
+    parse(m, ['/start/hooks/n.sh']);
+  });
+
+  void test('config parse - the last dir wins, and relative dirs chain', () => {
+    scriptError(() => parse(`dir /d2\n${m}\ndir /d1`, ['/d2/hooks/n.sh']));
+    assert.equal(parse(`dir /d1\ndir sub\n${m}`, ['/d1/sub/hooks/n.sh']).config.server.dir, '/d1/sub');
+    // A command-line --dir comes after the file, like Redis.
+    const doc = parseConfig(m, {
+      cwd: '/start',
+      argvLines: argvToConfigLines(['--dir', '/d1']),
+      isExecutable: exe(['/d1/hooks/n.sh']),
+      dirError: () => null,
+    });
+    assert.equal(doc.config.server.dir, '/d1');
+  });
+
+  void test('config parse - a dir that cannot be entered fails at its line with strerror', () => {
+    assert.throws(
+      () => parse('port 1\ndir /nope\n' + m, ['/nope/hooks/n.sh']),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.lineNo === 2 &&
+        e.line === 'dir /nope' &&
+        e.redisMessage === 'No such file or directory',
+    );
+  });
+});

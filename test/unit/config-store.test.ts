@@ -81,9 +81,8 @@ void describe('config store - loadConfigFile', () => {
 });
 
 void describe('config store - writeConfigAtomic', () => {
-  void test('config store - replaces the file via a temp file in the same directory, mode 0644 & ~umask', async () => {
+  void test('config store - replaces the file via a temp file in the same directory; a new file gets 0644 & ~umask', async () => {
     const p = join(dir, 'atomic.conf');
-    writeFileSync(p, 'old\n');
     const calls: string[] = [];
     const fs: StoreFs = {
       ...nodeStoreFs,
@@ -95,6 +94,12 @@ void describe('config store - writeConfigAtomic', () => {
     };
     const r = await writeConfigAtomic(p, 'new\n', { fs, umask: 0o027 });
     assert.deepEqual(r, { mode: 'rename' });
+    assert.equal(statSync(p).mode & 0o777, 0o640);
+    // An existing file keeps its mode (deviation from Redis, which resets it to 0644 & ~umask).
+    chmodSync(p, 0o600);
+    await writeConfigAtomic(p, 'new\n', { fs, umask: 0o022 });
+    assert.equal(statSync(p).mode & 0o777, 0o600);
+    chmodSync(p, 0o640);
     assert.equal(readFileSync(p, 'utf8'), 'new\n');
     assert.equal(statSync(p).mode & 0o777, 0o640);
     assert.match(calls[0] ?? '', new RegExp(`^${p.replace(/[.]/g, '\\.')}\\.[A-Za-z0-9_-]{6}$`));
@@ -108,6 +113,7 @@ void describe('config store - writeConfigAtomic', () => {
     void test(`config store - rename fails with ${code} (bind mount): rewritten in place, logged, no temp left`, async () => {
       const p = join(dir, `mount-${code}.conf`);
       writeFileSync(p, 'a much longer old content that must not survive\n');
+      chmodSync(p, 0o600);
       const calls: string[] = [];
       const logs: string[] = [];
       const r = await writeConfigAtomic(p, 'new\n', {
@@ -117,6 +123,7 @@ void describe('config store - writeConfigAtomic', () => {
       });
       assert.deepEqual(r, { mode: 'in-place' });
       assert.equal(calls.length, 1);
+      assert.equal(statSync(p).mode & 0o777, 0o600, 'the in-place path keeps the mode');
       assert.equal(readFileSync(p, 'utf8'), 'new\n');
       assert.equal(logs.length, 1);
       assert.match(logs[0] ?? '', /Could not rename tmp config file .*rewrote it in place/);
@@ -211,5 +218,172 @@ void describe('config store - ConfigFileStore', () => {
     await assert.rejects(first, { code: 'EACCES' });
     assert.deepEqual(await second, { mode: 'rename' });
     assert.match(readFileSync(p, 'utf8'), /^sentinel current-epoch 3$/m);
+  });
+});
+
+// Crash safety of the in-place path (issue 12): the write is cut at every step — after any pwrite, fsync or
+// truncate, and in the middle of each pwrite (a prefix of it, or a random subset of its 512-byte blocks, as a
+// power loss can leave) — and the file must then load as exactly the old or exactly the new config.
+void describe('config store - in-place rewrite is crash-safe', () => {
+  class Crash extends Error {}
+  const OLD = [
+    `sentinel myid ${'1'.repeat(40)}`,
+    'sentinel monitor old 127.0.0.1 6379 2',
+    'sentinel down-after-milliseconds old 5000',
+    ...Array.from({ length: 40 }, (_, i) => `sentinel known-replica old 127.0.0.${i + 2} 6379`),
+    'sentinel current-epoch 7',
+    '',
+  ].join('\n');
+  const NEW_SHORT = `sentinel myid ${'1'.repeat(40)}\nsentinel monitor new 127.0.0.9 6380 1\nsentinel current-epoch 8\n`;
+  const NEW_LONG =
+    NEW_SHORT +
+    Array.from({ length: 80 }, (_, i) => `# a long new comment line ${i} ${'x'.repeat(40)}`).join('\n') +
+    '\n';
+
+  type Cut = { step: number; how: 'after' | 'prefix' | 'blocks' };
+  /** A file system whose handle on `target` crashes at `cut` (steps: each writeAt, sync, truncate on it). */
+  function crashingFs(target: string, cut: Cut, seed: number): { fs: StoreFs; steps: () => number } {
+    let step = 0;
+    let rnd = seed;
+    const next = (): number => (rnd = (rnd * 1103515245 + 12345) & 0x7fffffff);
+    const fs: StoreFs = {
+      ...nodeStoreFs,
+      rename: async () => Promise.reject(errno('EBUSY')),
+      open: async (path, flags, mode) => {
+        const fh = await nodeStoreFs.open(path, flags, mode);
+        if (path !== target) return fh;
+        const gate = async (run: () => Promise<void>, partial?: (how: Cut['how']) => Promise<void>): Promise<void> => {
+          const me = step++;
+          if (me === cut.step && cut.how !== 'after' && partial) {
+            await partial(cut.how);
+            throw new Crash();
+          }
+          await run();
+          if (me === cut.step) throw new Crash();
+        };
+        return {
+          ...fh,
+          writeAt: (data, pos) =>
+            gate(
+              () => fh.writeAt(data, pos),
+              async (how) => {
+                if (how === 'prefix') return fh.writeAt(data.subarray(0, next() % (data.length + 1)), pos);
+                for (let off = 0; off < data.length; off += 512) {
+                  if (next() % 2 === 0)
+                    await fh.writeAt(data.subarray(off, Math.min(off + 512, data.length)), pos + off);
+                }
+              },
+            ),
+          sync: () => gate(() => fh.sync()),
+          truncate: (n) => gate(() => fh.truncate(n)),
+        };
+      },
+    };
+    return { fs, steps: () => step };
+  }
+
+  for (const [label, next] of [
+    ['shorter', NEW_SHORT],
+    ['longer', NEW_LONG],
+  ] as const) {
+    void test(`config store - every crash point of an in-place rewrite to a ${label} file loads as old or new`, async () => {
+      const p = join(dir, `crash-${label}.conf`);
+      const oldCfg = parseConfig(OLD).config;
+      const newCfg = parseConfig(next).config;
+      // Count the steps of a complete run first.
+      writeFileSync(p, OLD);
+      const probe = crashingFs(p, { step: -1, how: 'after' }, 1);
+      await writeConfigAtomic(p, next, { fs: probe.fs });
+      const total = probe.steps();
+      assert.equal(total, 8, 'mark+fsync, block+fsync, head+fsync, truncate+fsync');
+      const seen = new Set<string>();
+      for (let stepNo = 0; stepNo < total; stepNo++) {
+        for (const how of ['after', 'prefix', 'blocks'] as const) {
+          for (let seed = 1; seed <= (how === 'after' ? 1 : 8); seed++) {
+            writeFileSync(p, OLD);
+            chmodSync(p, 0o600);
+            const { fs } = crashingFs(p, { step: stepNo, how }, seed);
+            await assert.rejects(writeConfigAtomic(p, next, { fs }), Crash);
+            const loaded = await loadConfigFile(p);
+            const cfg = loaded.doc.config;
+            const which =
+              JSON.stringify(cfg) === JSON.stringify(newCfg)
+                ? 'new'
+                : JSON.stringify(cfg) === JSON.stringify(oldCfg)
+                  ? 'old'
+                  : 'neither';
+            assert.notEqual(which, 'neither', `step ${stepNo} ${how} seed ${seed}:\n${readFileSync(p, 'utf8')}`);
+            seen.add(which);
+            assert.equal(statSync(p).mode & 0o777, 0o600);
+            // The next flush starts from the recovered text and leaves a clean file.
+            const store = new ConfigFileStore(p, {
+              fs: { ...nodeStoreFs, rename: async () => Promise.reject(errno('EBUSY')) },
+            });
+            await store.persist(persistedStateFromConfig(loaded.doc), { options: cfg.server, cwd: '/x' });
+            const after = readFileSync(p, 'utf8');
+            assert.ok(!after.includes('# vigil: '), after);
+            assert.deepEqual(parseConfig(after).config.masters, cfg.masters);
+          }
+        }
+      }
+      assert.deepEqual([...seen].sort(), ['new', 'old']);
+    });
+  }
+
+  void test('config store - ENOSPC while the file grows: the old config stays, the next flush succeeds', async () => {
+    const p = join(dir, 'enospc-inplace.conf');
+    writeFileSync(p, OLD);
+    let failed = false;
+    const fs: StoreFs = {
+      ...nodeStoreFs,
+      rename: async () => Promise.reject(errno('EBUSY')),
+      open: async (path, flags, mode) => {
+        const fh = await nodeStoreFs.open(path, flags, mode);
+        if (path !== p) return fh;
+        return {
+          ...fh,
+          writeAt: async (data, pos) => {
+            if (!failed) {
+              failed = true;
+              await fh.writeAt(data.subarray(0, Math.floor(data.length / 3)), pos);
+              throw errno('ENOSPC');
+            }
+            return fh.writeAt(data, pos);
+          },
+        };
+      },
+    };
+    await assert.rejects(writeConfigAtomic(p, NEW_LONG, { fs }), { code: 'ENOSPC' });
+    const loaded = await loadConfigFile(p);
+    assert.equal(loaded.recovered, 'discarded');
+    assert.deepEqual(loaded.doc.config, parseConfig(OLD).config);
+    await writeConfigAtomic(p, NEW_LONG, { fs });
+    assert.equal(readFileSync(p, 'utf8'), NEW_LONG);
+  });
+
+  void test('config store - the rename path keeps the owner and mode of the old file', async () => {
+    const p = join(dir, 'owner.conf');
+    writeFileSync(p, OLD);
+    chmodSync(p, 0o640);
+    const before = statSync(p);
+    const chowns: Array<[number, number]> = [];
+    const fs: StoreFs = {
+      ...nodeStoreFs,
+      open: async (path, flags, mode) => {
+        const fh = await nodeStoreFs.open(path, flags, mode);
+        return {
+          ...fh,
+          chown: async (u, g) => {
+            chowns.push([u, g]);
+            return fh.chown(u, g);
+          },
+        };
+      },
+    };
+    await writeConfigAtomic(p, NEW_SHORT, { fs, umask: 0o022 });
+    const st = statSync(p);
+    assert.equal(st.mode & 0o777, 0o640);
+    assert.deepEqual([st.uid, st.gid], [before.uid, before.gid]);
+    assert.deepEqual(chowns, [[before.uid, before.gid]]);
   });
 });

@@ -1,0 +1,206 @@
+// The sentinel process: `vigil-sentinel /path/to/sentinel.conf [--port N] [--<directive> value ...]`, a drop-in
+// for `redis-sentinel` (src/cli/sentinel-main.ts is the entry file that runs it; `vigil sentinel` calls it too). Loads the config (exiting like Redis when it is missing or not writable), starts the
+// sentinel runtime and the inbound RESP server, flushes the config on SIGTERM/SIGINT and exits.
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { resolve } from 'node:path';
+import type { LogLevel } from '../core/types.js';
+import { startServer } from '../server/server.js';
+import type { ServerOptions } from '../server/options.js';
+import { ConfigError, ConfigFileError, argvToConfigLines, formatConfigError } from '../config/index.js';
+import { loadSentinelConfig } from '../runtime/config-io.js';
+import { createLogger, formatLogLine } from '../runtime/logger.js';
+import { SentinelRuntime } from '../runtime/runtime.js';
+import { loadTlsMaterial, wantsTls, type TlsMaterial } from '../runtime/tls.js';
+
+function early(message: string, level: LogLevel = 'warning'): void {
+  process.stdout.write(formatLogLine(process.pid, level, message, new Date()) + '\n');
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The start-up warning for a sentinel anyone can command: listening on every interface (no `bind`, or a wildcard)
+ * with protected mode off (the sentinel default) and a default user that needs no password. Redis behaves the same
+ * and stays compatible here; the warning names the one-line fix. Null when the sentinel is not open.
+ */
+export function openByDefaultWarning(
+  bind: readonly string[],
+  protectedMode: boolean,
+  defaultUser: { enabled: boolean; nopass: boolean },
+  port: number,
+): string | null {
+  const wildcard = bind.length === 0 || bind.some((a) => /^-?(\*|0\.0\.0\.0|::|::\*)$/.test(a));
+  if (!wildcard || protectedMode || !defaultUser.enabled || !defaultUser.nopass) return null;
+  return (
+    `WARNING: this sentinel accepts commands from anyone who can reach port ${port} on any interface ` +
+    `(no 'bind', no password; Redis does the same). Fix: add 'bind 127.0.0.1 <private-ip>' or ` +
+    `'requirepass <password>' to sentinel.conf.`
+  );
+}
+
+export interface RunningSentinel {
+  runtime: SentinelRuntime;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a sentinel from `argv` (without the node/script words): `[configPath, ...options]`.
+ * Exits the process with code 1 on configuration errors, like redis-sentinel.
+ */
+export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
+  const [confArg, ...rest] = argv;
+  const store = await loadSentinelConfig(
+    confArg !== undefined && !confArg.startsWith('--') ? confArg : undefined,
+    argvToConfigLines(confArg !== undefined && confArg.startsWith('--') ? argv : rest),
+    (m) => early(m),
+  ).catch((e: unknown) => {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`\n${formatConfigError(e)}\n`);
+    } else if (e instanceof ConfigFileError) {
+      early(e.message);
+    } else {
+      early(`Fatal error loading the configuration: ${(e as Error).message}`);
+    }
+    process.exit(1);
+  });
+  const cfg = store.config;
+  if (cfg.server.dir !== undefined && cfg.server.dir !== '') {
+    try {
+      process.chdir(cfg.server.dir);
+    } catch (e) {
+      early(`Can't chdir to '${cfg.server.dir}': ${(e as Error).message}`);
+      process.exit(1);
+    }
+  }
+  const logger = createLogger({ logfile: cfg.server.logfile, level: cfg.server.loglevel });
+  // TLS (Redis 7.0's directives): certificates are read after the chdir to `dir`, like Redis.
+  let tlsMaterial: TlsMaterial | undefined;
+  if (wantsTls(cfg.server.tls)) {
+    try {
+      tlsMaterial = loadTlsMaterial(cfg.server.tls);
+    } catch (e) {
+      early(`Failed to configure TLS. Check logs for more info. (${(e as Error).message})`);
+      process.exit(1);
+    }
+  }
+  if (cfg.server.port === 0 && cfg.server.tlsPort === 0) {
+    early('Configured to not listen anywhere (port 0 and no tls-port), exiting.');
+    process.exit(1);
+  }
+
+  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  const exit = (code: number): void => {
+    const done = (): never => process.exit(code);
+    if (server) void server.close().then(done, done);
+    else done();
+  };
+  const runtimeOpts: ConstructorParameters<typeof SentinelRuntime>[0] = {
+    globals: cfg.sentinel,
+    masters: cfg.masters,
+    // The port announced in hellos: tls-port when the links between sentinels are TLS (Redis's rule).
+    port: cfg.server.tlsReplication && cfg.server.tlsPort > 0 ? cfg.server.tlsPort : cfg.server.port,
+    logger,
+    // Redis writes the live ACL state on every rewrite (users normalised as ACL LIST prints them).
+    persist: (state) =>
+      store.persist(
+        state,
+        server ? { aclUsers: [...server.core.acl.users.values()].map((u) => u.describeTokens()) } : {},
+      ),
+    exit,
+    isExecutable,
+  };
+  if (cfg.server.requirepass !== undefined) runtimeOpts.requirepass = cfg.server.requirepass;
+  if (cfg.server.bindSourceAddr !== undefined) runtimeOpts.bindSourceAddr = cfg.server.bindSourceAddr;
+  if (tlsMaterial && cfg.server.tlsReplication) runtimeOpts.tlsClient = () => tlsMaterial!.client;
+  const runtime = new SentinelRuntime(runtimeOpts);
+
+  const serverOpts: ServerOptions = {
+    port: cfg.server.port,
+    protectedMode: cfg.server.protectedMode,
+    users: cfg.server.users,
+    maxclients: cfg.server.maxclients,
+    idleTimeoutMs: cfg.server.clientIdleTimeoutSec * 1000,
+    tcpKeepAliveMs: cfg.server.tcpKeepaliveSec * 1000,
+    logger: (level, message) => logger.log(level, message),
+    identity: { configFile: store.path, executable: resolve(process.argv[1] ?? 'vigil-sentinel') },
+  };
+  if (cfg.server.bind.length > 0) serverOpts.bind = cfg.server.bind;
+  if (cfg.server.requirepass !== undefined) serverOpts.requirepass = cfg.server.requirepass;
+
+  logger.log('notice', `Vigil sentinel starting, pid=${process.pid}, port=${cfg.server.port}`);
+  try {
+    server = await startServer(serverOpts, runtime, {
+      plain: cfg.server.port !== 0,
+      ...(tlsMaterial && cfg.server.tlsPort > 0
+        ? { tls: { port: cfg.server.tlsPort, options: tlsMaterial.server } }
+        : {}),
+    });
+  } catch (e) {
+    const kind = cfg.server.port === 0 ? 'tls' : 'tcp';
+    logger.log(
+      'warning',
+      `Failed listening on port ${cfg.server.port || cfg.server.tlsPort} (${kind}), aborting: ${(e as Error).message}`,
+    );
+    process.exit(1);
+  }
+  await runtime.start();
+  const open = openByDefaultWarning(
+    cfg.server.bind,
+    cfg.server.protectedMode,
+    server.core.acl.defaultUser,
+    cfg.server.port || cfg.server.tlsPort,
+  );
+  if (open !== null) logger.log('warning', open);
+  logger.log('notice', 'Ready to accept connections');
+
+  const onSignal = (sig: string): void => {
+    logger.log('warning', `Received ${sig} scheduling shutdown...`);
+    void runtime.shutdown();
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  // Redis ignores SIGHUP; Vigil re-reads the TLS certificates on it (Node's default would end the process).
+  process.on('SIGHUP', () => {
+    if (!tlsMaterial) {
+      logger.log('notice', 'Received SIGHUP: nothing to reload (no TLS configured)');
+      return;
+    }
+    try {
+      const fresh = loadTlsMaterial(cfg.server.tls);
+      tlsMaterial = fresh;
+      server?.reloadTls(fresh.server);
+      logger.log('notice', 'Received SIGHUP: TLS certificates reloaded');
+    } catch (e) {
+      logger.log(
+        'warning',
+        `Received SIGHUP: TLS reload failed, keeping the old certificates: ${(e as Error).message}`,
+      );
+    }
+  });
+
+  const running = server;
+  return {
+    runtime,
+    port: running.port || running.tlsPort,
+    stop: async () => {
+      runtime.stop();
+      await running.close();
+    },
+  };
+}
+
+/** Entry point body: run the sentinel from `argv`, ending the process (code 1) on an unexpected error. */
+export function sentinelMain(argv: string[]): void {
+  runSentinel(argv).catch((e: unknown) => {
+    early(`Fatal: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}
