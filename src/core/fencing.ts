@@ -52,12 +52,27 @@ export function inContact(s: Instance, now: number, withinMs: number): boolean {
 export function othersCouldFailOver(m: Instance, now: number, pingPeriodMs = 0): boolean {
   const voters = m.sentinels.size + 1;
   if (voters < 3) return false;
-  // Never shorter than three peer PING periods: one late PONG is not a lost peer.
-  const delay = Math.max(fenceDelayMs(m), 3 * pingPeriodMs);
-  let out = 0;
-  for (const s of m.sentinels.values()) if (!inContact(s, now, delay)) out++;
+  const { out } = peersOutOfContact(m, now, pingPeriodMs);
   const majority = Math.floor(voters / 2) + 1;
   return out >= majority && out >= m.quorum;
+}
+
+/**
+ * How many peer sentinels we have not heard from within the window in effect: the fence delay, never shorter
+ * than three peer PING periods (one late PONG is not a lost peer).
+ */
+export function peersOutOfContact(m: Instance, now: number, pingPeriodMs: number): { out: number; windowMs: number } {
+  const windowMs = Math.max(fenceDelayMs(m), 3 * pingPeriodMs);
+  let out = 0;
+  for (const s of m.sentinels.values()) if (!inContact(s, now, windowMs)) out++;
+  return { out, windowMs };
+}
+
+/** How many of this master's replicas last reported keys in their INFO. */
+export function replicasWithData(m: Instance): number {
+  let n = 0;
+  for (const r of m.replicas.values()) if (r.info !== null && keyspaceKeys(r.info) > 0) n++;
+  return n;
 }
 
 /** The value to restore from a fenced `min-replicas-to-write`, or null when the value is not a fence. */

@@ -159,7 +159,6 @@ export class Instance {
   vigilEmptyMasterFailover = true;
   /** Fence state of this master: whether we fenced it, since when, and the settings to restore. */
   fenceActive = false;
-  fenceSince = 0;
   fenceRenewAt = 0;
   fenceQueryAt = 0;
   fenceWantedSince = 0;

@@ -22,12 +22,12 @@ import {
   FENCE_DEBOUNCE_MS,
   FENCE_LIFT_AFTER_PUBLISH_PERIODS,
   FENCE_RENEW_MS,
-  fenceDelayMs,
-  inContact,
   isLoading,
   keyspaceKeys,
   othersCouldFailOver,
   parseMinReplicas,
+  peersOutOfContact,
+  replicasWithData,
   unfencedValue,
 } from './fencing.js';
 import { parseInfo } from './info.js';
@@ -534,11 +534,7 @@ export class SentinelCore {
         // A new connection may mean a restarted server: learn its run id and role now, not an INFO period later
         // (an empty restarted master must be noticed before its replicas resync), and remove a stale fence.
         this.sendInfo(ri);
-        this.send(
-          ri,
-          [this.cmdName(ri, 'CONFIG'), 'GET', 'min-replicas-to-write', 'min-replicas-max-lag'],
-          'fence-check',
-        );
+        this.send(ri, this.minReplicasGet(ri), 'fence-check');
       }
       // Redis: INFO follows on the same tick through the periodic commands.
     }
@@ -570,6 +566,11 @@ export class SentinelCore {
     return this.timings.infoPeriodMs;
   }
 
+  /** How often this instance is PINGed (Vigil: every 100 ms, never slower than Redis's PING-PERIOD). */
+  private pingPeriodFor(ri: Instance): number {
+    return Math.min(ri.downAfterMs, this.timings.pingPeriodMs, FAST_PING_MS);
+  }
+
   private sendPeriodic(ri: Instance): void {
     if (ri.disconnected) return;
     if (ri.link.pendingCommands >= MAX_PENDING_COMMANDS * ri.link.refcount) return;
@@ -577,7 +578,7 @@ export class SentinelCore {
     const infoPeriod = this.infoPeriodFor(ri);
     // PINGs go out every 100 ms (Redis: every PING-PERIOD): a hung server is noticed by the first unanswered
     // PING, so this only shortens the delay before down-after starts counting; down-after itself is unchanged.
-    const pingPeriod = Math.min(ri.downAfterMs, this.timings.pingPeriodMs, FAST_PING_MS);
+    const pingPeriod = this.pingPeriodFor(ri);
     if (ri.kind !== 'sentinel' && (ri.infoRefreshAt === 0 || now - ri.infoRefreshAt > infoPeriod)) {
       // One INFO in flight at a time unless it is old: a stopped server must not collect a pile of them.
       if (ri.infoInFlight === 0 || now - ri.infoSentAt > Math.max(infoPeriod, 1000)) this.sendInfo(ri);
@@ -646,9 +647,8 @@ export class SentinelCore {
         ri.runId = info.runId;
       }
     }
-    if (ri.kind === 'master' && ri.emptyReboot) {
-      const replicaHasData = [...ri.replicas.values()].some((r) => r.info !== null && keyspaceKeys(r.info) > 0);
-      if (keyspaceKeys(text) > 0 || !replicaHasData) ri.emptyReboot = false;
+    if (ri.kind === 'master' && ri.emptyReboot && (keyspaceKeys(text) > 0 || replicasWithData(ri) === 0)) {
+      ri.emptyReboot = false;
     }
     if (ri.kind === 'master') {
       for (const r of info.replicas) {
@@ -1521,8 +1521,7 @@ export class SentinelCore {
         if (m.fenceWantedSince === 0) m.fenceWantedSince = now;
         if (now - m.fenceWantedSince < FENCE_DEBOUNCE_MS) return;
         if (now - m.fenceQueryAt < FENCE_RENEW_MS) return;
-        const cmd = [this.cmdName(m, 'CONFIG'), 'GET', 'min-replicas-to-write', 'min-replicas-max-lag'];
-        if (this.send(m, cmd, 'fence-get')) m.fenceQueryAt = now;
+        if (this.send(m, this.minReplicasGet(m), 'fence-get')) m.fenceQueryAt = now;
       } else if (now - m.fenceRenewAt >= FENCE_RENEW_MS) this.fenceApply(m);
       return;
     }
@@ -1538,8 +1537,13 @@ export class SentinelCore {
   }
 
   private fenceWanted(m: Instance, now: number): boolean {
-    const pingPeriod = Math.min(m.downAfterMs, this.timings.pingPeriodMs, FAST_PING_MS);
-    return m.vigilFencing && m.failoverState === 'none' && !m.sdown && othersCouldFailOver(m, now, pingPeriod);
+    return (
+      m.vigilFencing && m.failoverState === 'none' && !m.sdown && othersCouldFailOver(m, now, this.pingPeriodFor(m))
+    );
+  }
+
+  private minReplicasGet(ri: Instance): string[] {
+    return [this.cmdName(ri, 'CONFIG'), 'GET', 'min-replicas-to-write', 'min-replicas-max-lag'];
   }
 
   private minReplicasSet(ri: Instance, toWrite: number, maxLag: number): string[] {
@@ -1583,17 +1587,14 @@ export class SentinelCore {
         if (!this.fenceWanted(ri, now)) return;
         ri.fenceOrig = { toWrite: unfencedValue(v.toWrite) ?? v.toWrite, maxLag: v.maxLag };
         ri.fenceActive = true;
-        ri.fenceSince = now;
         ri.fenceContactBackAt = 0;
         this.fenceApply(ri);
-        const delay = fenceDelayMs(ri);
-        let out = 0;
-        for (const s of ri.sentinels.values()) if (!inContact(s, now, delay)) out++;
+        const { out, windowMs } = peersOutOfContact(ri, now, this.pingPeriodFor(ri));
         this.event(
           'warning',
           '+vigil-fence',
           ri,
-          `${this.details(ri)} #no contact with ${out} of ${ri.sentinels.size + 1} sentinels for ${delay} ms`,
+          `${this.details(ri)} #no contact with ${out} of ${ri.sentinels.size + 1} sentinels for ${windowMs} ms`,
         );
         return;
       }
@@ -1603,7 +1604,7 @@ export class SentinelCore {
         return;
       case 'fence-clients': {
         if (ri.kind !== 'master' || !ri.fenceActive) return;
-        const text = typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString() : null;
+        const text = infoText(reply);
         const ids = text === null ? null : clientIdsToKill(text);
         for (const id of (ids ?? []).slice(0, MAX_KILL_IDS)) {
           this.send(ri, [this.cmdName(ri, 'CLIENT'), 'KILL', 'ID', id], 'ignore');
@@ -1638,8 +1639,7 @@ export class SentinelCore {
    */
   private checkEmptyReboot(m: Instance, info: string): void {
     if (!m.vigilEmptyMasterFailover || isLoading(info) || keyspaceKeys(info) > 0) return;
-    let withData = 0;
-    for (const r of m.replicas.values()) if (r.info !== null && keyspaceKeys(r.info) > 0) withData++;
+    const withData = replicasWithData(m);
     if (withData === 0) return;
     m.emptyReboot = true;
     this.event(

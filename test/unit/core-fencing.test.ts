@@ -93,6 +93,17 @@ function run(w: World, ms: number, info = masterInfo(MASTER_RUNID, [['127.0.0.1'
   }
 }
 
+/** The master's connection drops (a restart); the sentinel reconnects and the master answers with `info`. */
+function restartMaster(w: World, info: string): void {
+  const l = w.net.cmdLink(6379)!;
+  w.net.apply(w.net.core.onLinkDown(l.id));
+  w.net.links.delete(l.id);
+  w.clock.t += 100;
+  w.net.tick();
+  w.net.upAll();
+  w.net.answer(6379, (cmd) => masterReply(w, cmd, info));
+}
+
 const addrOf = (w: World): unknown => sentinelCommand(w.net.core, ['get-master-addr-by-name', 'mymaster']);
 
 void test('fencing - a sentinel cut off from both peers fences its master, renews, and lifts once they are back', () => {
@@ -209,13 +220,7 @@ void test('empty master - a master that restarts empty while its replica holds d
   replica.info = replicaInfo('2'.repeat(40), ['127.0.0.1', 6379]) + '# Keyspace\r\ndb0:keys=5,expires=0,avg_ttl=0\r\n';
   const m = w.net.core.masters.get('mymaster')!;
   // Restart: a new run id and no keys.
-  const l = w.net.cmdLink(6379)!;
-  w.net.apply(w.net.core.onLinkDown(l.id));
-  w.net.links.delete(l.id);
-  w.clock.t += 100;
-  w.net.tick();
-  w.net.upAll();
-  w.net.answer(6379, (cmd) => masterReply(w, cmd, withKeys('9'.repeat(40), 0)));
+  restartMaster(w, withKeys('9'.repeat(40), 0));
   assert.ok(w.net.eventTypes().includes('+reboot'));
   assert.ok(w.net.eventTypes().includes('+vigil-empty-master'));
   w.clock.t += 100;
@@ -226,13 +231,7 @@ void test('empty master - a master that restarts empty while its replica holds d
   const w2 = world({ vigil: { emptyMasterFailover: false } });
   run(w2, 1000);
   w2.net.core.masters.get('mymaster')!.replicas.get('127.0.0.1:6380')!.info = replica.info;
-  const l2 = w2.net.cmdLink(6379)!;
-  w2.net.apply(w2.net.core.onLinkDown(l2.id));
-  w2.net.links.delete(l2.id);
-  w2.clock.t += 100;
-  w2.net.tick();
-  w2.net.upAll();
-  w2.net.answer(6379, (cmd) => masterReply(w2, cmd, withKeys('9'.repeat(40), 0)));
+  restartMaster(w2, withKeys('9'.repeat(40), 0));
   assert.ok(!w2.net.eventTypes().includes('+vigil-empty-master'));
 });
 
