@@ -108,6 +108,14 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
     // The port announced in hellos: tls-port when the links between sentinels are TLS (Redis's rule).
     port: cfg.server.tlsReplication && cfg.server.tlsPort > 0 ? cfg.server.tlsPort : cfg.server.port,
     logger,
+    // SENTINEL CONFIG SET loglevel (Redis 7.2): the logger, and the options the next rewrite writes back.
+    logLevel: {
+      get: () => cfg.server.loglevel,
+      set: (level) => {
+        cfg.server.loglevel = level;
+        logger.setLevel(level);
+      },
+    },
     // Redis writes the live ACL state on every rewrite (users normalised as ACL LIST prints them).
     persist: (state) =>
       store.persist(

@@ -88,6 +88,7 @@ const SENTINEL_USAGE: Record<string, string> = {
   'auth-pass': 'sentinel auth-pass <master-name> <password>',
   'auth-user': 'sentinel auth-user <master-name> <username>',
   'master-reboot-down-after-period': 'sentinel master-reboot-down-after-period <master-name> <milliseconds>',
+  'primary-reboot-down-after-period': 'sentinel primary-reboot-down-after-period <master-name> <milliseconds>',
   'rename-command': 'sentinel rename-command <master-name> <command> <renamed-command>',
   'vigil-fencing': 'sentinel vigil-fencing <master-name> yes|no',
   'vigil-fence-delay': 'sentinel vigil-fence-delay <master-name> <milliseconds>',
@@ -783,6 +784,8 @@ function handleSentinel(argv: string[], ctx: SentinelCtx): void {
       if (argc !== 2) return unrecognized();
       ctx.sentinel.announceHostnames = yesNoOpt('Please specify yes or no for the announce-hostnames option.');
       return;
+    // Valkey 8's name, read as Redis's; the rewrite writes Redis's name in its place.
+    case 'primary-reboot-down-after-period':
     case 'master-reboot-down-after-period': {
       if (argc !== 3) return unrecognized();
       const m = master();

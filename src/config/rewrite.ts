@@ -29,6 +29,8 @@ export const SENTINEL_KINDS = [
   'auth-pass',
   'auth-user',
   'master-reboot-down-after-period',
+  // Valkey 8's name for the line above: read, and replaced by Redis's name on rewrite.
+  'primary-reboot-down-after-period',
   'vigil-fencing',
   'vigil-fence-delay',
   'vigil-empty-master-failover',

@@ -23,6 +23,11 @@ export interface RuntimeOptions {
   /** TLS options for every outbound link (`tls-replication yes`); read per connection, so a reload applies. */
   tlsClient?: () => import('node:tls').ConnectionOptions;
   logger: Logger;
+  /**
+   * The log level, for `SENTINEL CONFIG GET/SET loglevel`: read it, and `set` it on the logger and wherever the
+   * config rewrite reads it. Absent: `loglevel` is not offered through SENTINEL CONFIG.
+   */
+  logLevel?: { get(): LogLevel; set(level: LogLevel): void };
   /** Persist the state (atomic config rewrite). Throws on failure; the sentinel keeps running. */
   persist: (state: PersistedState) => void | Promise<void>;
   /** Called for SENTINEL SIMULATE-FAILURE crashes and SHUTDOWN. Default: process.exit. */
@@ -233,7 +238,10 @@ export class SentinelRuntime implements SentinelHost {
 
   async sentinelCommand(args: string[], _ctx: ClientContext): Promise<Out> {
     const sub = (args[0] ?? '').toLowerCase();
-    const reply = sentinelCommand(this.core, args, { pendingScripts: () => this.scripts.pendingScripts() });
+    const reply = sentinelCommand(this.core, args, {
+      pendingScripts: () => this.scripts.pendingScripts(),
+      ...(this.opts.logLevel ? { logLevel: this.opts.logLevel } : {}),
+    });
     const effects = this.core.drain();
     // SENTINEL FAILOVER answers at once, as Redis does (it flushes nothing in the command; the self-vote's flush
     // comes from its timer). Waiting here for the fsync of the new epoch let a slow disk hold the reply while the
