@@ -75,6 +75,7 @@ const PRE_MONITOR = new Set([
   'myid',
   'resolve-hostnames',
   'announce-hostnames',
+  'state-config-file',
 ]);
 
 /** Expected usage per sentinel directive, for hints (argument count → Redis says only "Unrecognized ..."). */
@@ -99,6 +100,7 @@ const SENTINEL_USAGE: Record<string, string> = {
   'known-slave': 'sentinel known-slave <master-name> <ip> <port>',
   'known-sentinel': 'sentinel known-sentinel <master-name> <ip> <port> <runid>',
   'current-epoch': 'sentinel current-epoch <epoch>',
+  'state-config-file': 'sentinel state-config-file <path>',
   myid: 'sentinel myid <40-character-id>',
   'announce-ip': 'sentinel announce-ip <ip>',
   'announce-port': 'sentinel announce-port <port>',
@@ -756,6 +758,16 @@ function handleSentinel(argv: string[], ctx: SentinelCtx): void {
       m.renamedCommands.push({ command: a(2), renamed: a(3) });
       return;
     }
+    // Vigil (the name proposed for Redis and Valkey): the state goes to this file; see src/config/state-file.ts.
+    case 'state-config-file':
+      if (argc !== 2) return unrecognized();
+      if (a(1).length === 0)
+        throw new Fail(
+          'Empty state-config-file path.',
+          "give a path, e.g. 'sentinel state-config-file /var/lib/vigil/sentinel-state.conf'",
+        );
+      ctx.sentinel.stateConfigFile = a(1);
+      return;
     case 'announce-ip':
       if (argc !== 2) return unrecognized();
       if (a(1).length > 0) ctx.sentinel.announceIp = a(1);

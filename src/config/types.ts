@@ -86,6 +86,11 @@ export interface SentinelGlobals {
   resolveHostnames: boolean;
   /** Default false. */
   announceHostnames: boolean;
+  /**
+   * `sentinel state-config-file <path>` (Vigil): the state is written there and the config file is never
+   * rewritten. As written in the file (resolved by the loader). Absent: Redis's behaviour.
+   */
+  stateConfigFile?: string;
 }
 
 export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';
