@@ -42,6 +42,9 @@ export async function runStatus(argv: string[]): Promise<number> {
         master: live.master ?? null,
         up: upAlive(s),
         rows: live.rows,
+        restarts: s.processes
+          .filter((p) => (p.restarts ?? 0) > 0)
+          .map((p) => ({ name: p.name, address: `${p.host}:${p.port}`, restarts: p.restarts, lastExit: p.lastExit })),
         dir,
       }),
     );
@@ -51,6 +54,14 @@ export async function runStatus(argv: string[]): Promise<number> {
     );
     out('');
     out(renderTable(live.rows));
+    // What `vigil up` had to restart (supervision), with the last unexpected exit.
+    const restarted = s.processes.filter((p) => (p.restarts ?? 0) > 0);
+    if (restarted.length > 0) {
+      out('');
+      for (const p of restarted) {
+        out(`restarted: ${p.name} ${p.host}:${p.port} ${p.restarts} time(s), last ${p.lastExit ?? 'exit unknown'}`);
+      }
+    }
   }
   return live.reachable > 0 ? 0 : 1;
 }

@@ -52,9 +52,17 @@ export async function runUp(argv: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => (wake = resolve));
   const cluster = new LocalCluster(options, launchers, {
     progress: (line) => err(line),
-    onUnexpectedExit: (rec, how) =>
+    onUnexpectedExit: (rec, how, restartInMs) =>
       note(
-        `${rec.name} (${rec.role} ${rec.host}:${rec.port}, pid ${rec.pid}) ${how}; the rest keeps running (stop all with \`vigil down --dir ${dir}\`)`,
+        restartInMs === undefined
+          ? `${rec.name} (${rec.role} ${rec.host}:${rec.port}, pid ${rec.pid}) ${how}`
+          : `${rec.name} (${rec.role} ${rec.host}:${rec.port}, pid ${rec.pid}) ${how}; restarting in ${restartInMs} ms`,
+      ),
+    onRestart: (rec, error) =>
+      note(
+        error === undefined
+          ? `${rec.name} restarted (${rec.host}:${rec.port}, pid ${rec.pid}, restart ${rec.restarts ?? 1})`
+          : `${rec.name} could not be restarted: ${error}; trying again`,
       ),
   });
   process.on('exit', () => cluster.killAllNow());
