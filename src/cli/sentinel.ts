@@ -1,12 +1,12 @@
 // The sentinel process: `vigil-sentinel /path/to/sentinel.conf [--port N] [--<directive> value ...]`, a drop-in
 // for `redis-sentinel` (src/cli/sentinel-main.ts is the entry file that runs it; `vigil sentinel` calls it too). Loads the config (exiting like Redis when it is missing or not writable), starts the
 // sentinel runtime and the inbound RESP server, flushes the config on SIGTERM/SIGINT and exits.
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LogLevel } from '../core/types.js';
 import { startServer } from '../server/server.js';
 import type { ServerOptions } from '../server/options.js';
-import { ConfigError, ConfigFileError, argvToConfigLines, formatConfigError } from '../config/index.js';
+import { ConfigError, ConfigFileError, REDIS_VERSION, argvToConfigLines, formatConfigError } from '../config/index.js';
 import { loadSentinelConfig } from '../runtime/config-io.js';
 import { createLogger, formatLogLine } from '../runtime/logger.js';
 import { SentinelRuntime } from '../runtime/runtime.js';
@@ -205,8 +205,40 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
   };
 }
 
+/** This package's version (package.json two levels up from src/cli or dist/cli). */
+export function vigilVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const SENTINEL_USAGE = `Usage: vigil-sentinel /path/to/sentinel.conf [options]
+       vigil-sentinel -v or --version
+       vigil-sentinel -h or --help
+
+A drop-in for redis-sentinel ${REDIS_VERSION}: options are config directives, e.g. --port 26380.
+Examples:
+       vigil-sentinel /etc/vigil/sentinel.conf
+       vigil-sentinel /etc/vigil/sentinel.conf --port 26380 --loglevel verbose`;
+
 /** Entry point body: run the sentinel from `argv`, ending the process (code 1) on an unexpected error. */
 export function sentinelMain(argv: string[]): void {
+  // Like redis-sentinel: -v/--version and -h/--help as the only argument.
+  if (argv.length === 1 && (argv[0] === '-v' || argv[0] === '--version')) {
+    process.stdout.write(
+      `Vigil sentinel v=${vigilVersion()} redis-sentinel-compatible=${REDIS_VERSION} node=${process.version}\n`,
+    );
+    return;
+  }
+  if (argv.length === 1 && (argv[0] === '-h' || argv[0] === '--help')) {
+    process.stdout.write(`${SENTINEL_USAGE}\n`);
+    return;
+  }
   runSentinel(argv).catch((e: unknown) => {
     early(`Fatal: ${(e as Error).message}`);
     process.exit(1);
