@@ -63,6 +63,7 @@ struct session {
   pend_t pend[2];     // pend[i]: read from side i, not yet written to the other side
   uint8_t eof[2];     // EOF read on side i
   uint8_t shut[2];    // shutdown(SHUT_WR) done on side i
+  uint8_t hup[2];     // EPOLLHUP seen on side i while not reading it: kept out of epoll until reads resume
   uint8_t frozen;     // do not read side A
   uint8_t closing;    // fenced: B is closed, A is draining
   uint8_t dead;       // finished; freed at the end of the current epoll batch
@@ -133,8 +134,17 @@ static void unlink_session(pump_t *p, session_t *s) {
 
 // Sides stay registered while open, with an empty event set when nothing is wanted, so that a peer's reset or
 // hang-up (EPOLLERR/EPOLLHUP, always reported) is seen even while the side is frozen or back-pressured.
+static void unregister(pump_t *p, session_t *s, int i);
+
 static void set_want(pump_t *p, session_t *s, int i, uint32_t want) {
-  if (s->fd[i] < 0 || (s->reg[i] && s->want[i] == want)) return;
+  if (s->fd[i] < 0) return;
+  // A hung-up side reports EPOLLHUP for as long as it is registered: keep it out while it has nothing to do, or
+  // the loop would spin on it (see on_hup).
+  if (s->hup[i] && want == 0) {
+    unregister(p, s, i);
+    return;
+  }
+  if (s->reg[i] && s->want[i] == want) return;
   struct epoll_event ev = {.events = want, .data = {.ptr = &s->tag[i]}};
   epoll_ctl(p->ep, s->reg[i] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s->fd[i], &ev);
   s->reg[i] = 1;
@@ -320,6 +330,19 @@ static void on_readable(pump_t *p, session_t *s, int i) {
   }
 }
 
+// EPOLLHUP on side i without EPOLLIN (we are not reading i: frozen, back-pressured or at EOF) and without
+// EPOLLERR: both directions of i are shut. Bytes may still wait in i's kernel queue, behind what is pending:
+// they are read, to EOF, once reads of i resume, like any other half-closed peer. Only a side with nothing left
+// to read whose write side we did not shut ourselves is a peer that is gone.
+static void on_hup(pump_t *p, session_t *s, int i) {
+  if (s->closing || (s->eof[i] && !s->shut[i])) {
+    finish(p, s);
+    return;
+  }
+  s->hup[i] = 1;
+  refresh(p, s, i);
+}
+
 static void on_writable(pump_t *p, session_t *s, int to) {
   int i = 1 - to;
   if (to == 1 && s->frozen) return; // stale: nothing goes upstream while frozen
@@ -442,8 +465,8 @@ static void *thread_main(void *arg) {
       if (e & EPOLLOUT) on_writable(p, s, i);
       if (s->dead || s->fd[i] < 0) continue;
       if (e & EPOLLIN) on_readable(p, s, i);
-      // A hang-up on a side we are not reading (frozen, back-pressured, or already at EOF): the peer is gone.
-      else if (e & EPOLLHUP) finish(p, s);
+      // A hang-up on a side we are not reading (frozen, back-pressured, or already at EOF).
+      else if (e & EPOLLHUP) on_hup(p, s, i);
     }
     if (p->idle_sessions) {
       int64_t now = now_ms();

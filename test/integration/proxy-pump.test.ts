@@ -532,6 +532,38 @@ void describe('proxy native pump', { skip }, () => {
     },
   );
 
+  void test(
+    'proxy pump - an upstream that hangs up while the pump is back-pressured is drained to EOF, nothing dropped',
+    { timeout: 15_000 },
+    async () => {
+      assert.ok(pump);
+      const r = await rig();
+      // The client sends its request and half-closes (the pump then shuts the upstream's write side), and stops
+      // reading. The upstream answers with more than the client's socket buffers take, then closes: its FIN
+      // reaches the pump while the pump is not reading it (back-pressure), so the pump sees EPOLLHUP with bytes
+      // still pending and in the kernel queue. All of them must reach the client, then EOF.
+      // 8 MB: more than the client's socket buffers and the pump's take, less than that plus the pump's kernel
+      // receive queue, so the upstream's FIN does arrive while the pump is stalled (loopback, default buffer sizes).
+      const data = randomBytes(8 * 1024 * 1024);
+      const t = await r.open();
+      t.client.sock.pause();
+      t.client.sock.end('GET big');
+      await t.upstream.until(() => t.upstream.ended, 'upstream sees the client half-close');
+      await writeAll(t.upstream.sock, data);
+      t.upstream.sock.end();
+      await t.upstream.until(() => t.upstream.closed, 'the upstream closed its socket (all its bytes in the kernel)');
+      await untilStalled(pump, r.group, 'the pump stalls on the paused client');
+      const inFlight = pump.stats(r.group).bytesToClients;
+      t.client.sock.resume();
+      await t.client.until(() => t.client.ended || t.client.closed, 'client sees EOF', 10_000);
+      assert.equal(t.client.error, null, 'no reset');
+      assert.equal(t.client.bytes, data.length, `client got every byte (the pump had read ${inFlight} when stalled)`);
+      assert.ok(t.client.buf().equals(data), 'bytes intact');
+      assert.equal(t.upstream.text(), 'GET big');
+      await waitFor(() => t.closedCalls === 1, { name: 'onClosed after both directions ended', timeoutMs: 3000 });
+    },
+  );
+
   void test('proxy pump - abort closes both sides; onClosed once', { timeout: 10_000 }, async () => {
     assert.ok(pump);
     const r = await rig();
