@@ -69,6 +69,9 @@ export interface DataPlaneStats {
 
 type SessionState = 'held' | 'dialing' | 'open' | 'closed';
 
+/** Longest a pinned mux client's hand-over to the native pump waits for its mux replies to be flushed (ms). */
+const HANDOVER_FLUSH_MS = 2000;
+
 class Session implements MuxClient {
   state: SessionState = 'held';
   /** 'mux' while on the shared upstream; 'l4' once it has its own connection. */
@@ -89,6 +92,16 @@ class Session implements MuxClient {
   pumpId = 0;
   /** Client reads paused because the upstream is not draining. */
   bpPaused = false;
+  /** Mux replies written to the client socket and not yet flushed to the kernel. */
+  unflushed = 0;
+  /** Runs once unflushed drops to 0 (a pinned hand-over waiting for the mux replies to leave). */
+  afterFlush: (() => void) | null = null;
+  readonly onFlushed = (): void => {
+    if (--this.unflushed > 0 || !this.afterFlush) return;
+    const f = this.afterFlush;
+    this.afterFlush = null;
+    f();
+  };
   /** When this session started waiting (held or frozen), ms since epoch; 0 = not waiting. */
   waitingSince = 0;
   waitTimer: NodeJS.Timeout | null = null;
@@ -405,7 +418,8 @@ export class DataPlane {
 
   muxDeliver(s: Session, bytes: Buffer): void {
     this.st.bytesToClients += bytes.length;
-    s.client.write(bytes);
+    s.unflushed++;
+    s.client.write(bytes, s.onFlushed);
   }
 
   /** The shared connection died with replies pending for this client: close it (the outcome is unknown). */
@@ -481,10 +495,29 @@ export class DataPlane {
   }
 
   private wire(s: Session, up: Socket): void {
-    const client = s.client;
     s.state = 'open';
     this.stopWaiting(s, Date.now(), true);
+    if (this.pump && s.unflushed > 0) {
+      // A mux client moving to its own connection still has replies in its socket's JS buffer: handing the
+      // descriptor to the pump now would drop them (the JS socket is destroyed). Wait until they are in the
+      // kernel; a client too slow for that within the deadline is forwarded in JS, which keeps the order anyway.
+      const timer = setTimeout(() => {
+        s.afterFlush = null;
+        if (s.state === 'open' && s.upstream === up) this.pipe(s, up);
+      }, HANDOVER_FLUSH_MS);
+      s.afterFlush = () => {
+        clearTimeout(timer);
+        if (s.state === 'open' && s.upstream === up && !this.handOver(s, up)) this.pipe(s, up);
+      };
+      return;
+    }
     if (this.pump && this.handOver(s, up)) return;
+    this.pipe(s, up);
+  }
+
+  /** Forward an open session in JavaScript. */
+  private pipe(s: Session, up: Socket): void {
+    const client = s.client;
     const st = this.st;
     client.on('data', (chunk: Buffer) => {
       st.bytesFromClients += chunk.length;
@@ -524,7 +557,8 @@ export class DataPlane {
   private handOver(s: Session, up: Socket): boolean {
     const pump = this.pump;
     const client = s.client;
-    if (!pump || up.readableLength > 0) return false;
+    // Bytes still in either JS socket would be lost with it (wire() waits for mux replies to be flushed first).
+    if (!pump || up.readableLength > 0 || client.writableLength > 0) return false;
     // Pinned bytes wait for an open gate; keep such a session in JS (rare: a mux client pinned mid-failover).
     if (s.pinBuf && !this.gateOpen) return false;
     client.removeAllListeners('data');

@@ -166,6 +166,40 @@ void describe('proxy mux - real redis-server', { skip: missingBinaries('redis-se
     c.close();
   });
 
+  void test('proxy mux - replies not yet flushed to a slow client survive its move to a pinned connection', async () => {
+    // A client that does not read gets many large replies on the shared upstream (most of them wait in the
+    // proxy's socket buffer), then sends a command that pins it. The pinned connection (handed to the native
+    // pump) must not start before those replies are out, or they are lost and the client reads wrong answers.
+    const setter = await RespClient.connect(port);
+    const value = 'v'.repeat(1024 * 1024);
+    assert.equal(await setter.call('SET', 'slow:big', value), 'OK');
+    setter.close();
+    const n = 24;
+    const bulk = `$${value.length}\r\n${value}\r\n`;
+    const want = bulk.repeat(n) + '+OK\r\n+PONG\r\n';
+    const c = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    let got = 0;
+    let closed = false;
+    c.on('data', (b: Buffer) => {
+      chunks.push(b);
+      got += b.length;
+    });
+    c.on('close', () => (closed = true));
+    c.on('error', () => undefined);
+    await new Promise<void>((resolve) => c.once('connect', () => resolve()));
+    c.pause();
+    const pinnedBefore = dp.stats().pinned;
+    c.write('*2\r\n$3\r\nGET\r\n$8\r\nslow:big\r\n'.repeat(n) + '*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\nPING\r\n');
+    await h.waitFor(() => dp.stats().pinned === pinnedBefore + 1, { name: 'the client was pinned', timeoutMs: 10_000 });
+    c.resume();
+    await h.waitFor(() => got >= want.length || closed, { name: 'every reply read', timeoutMs: 15_000 });
+    const text = Buffer.concat(chunks).toString('latin1');
+    assert.equal(text.length, want.length, 'exactly the replies asked for');
+    assert.ok(text === want, 'every reply complete and in order');
+    c.destroy();
+  });
+
   void test('proxy mux - inline commands and empty lines keep the reply count exact', async () => {
     const c = await RespClient.connect(port);
     const r = await c.raw('\r\nPING\r\n\r\n*0\r\nECHO abc\r\n', 2);
