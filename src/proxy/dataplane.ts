@@ -69,6 +69,15 @@ export interface DataPlaneStats {
 
 type SessionState = 'held' | 'dialing' | 'open' | 'closed';
 
+/** Most reply bytes a mux client's socket may hold unflushed before the shared upstream stops reading. */
+const MUX_REPLY_HWM = 1024 * 1024;
+/** Most request bytes a mux client may have unanswered on the shared upstream; its reads pause above it. */
+const MUX_UNANSWERED_MAX = 1024 * 1024;
+/** A request (mux mode) whose frame is longer than this pins the client instead of being buffered whole. */
+const MUX_PARTIAL_MAX = 1024 * 1024;
+/** Longest a mux client over MUX_REPLY_HWM may hold up the shared upstream before it is closed (ms). */
+const MUX_STALL_MS = 5000;
+
 /** Longest a pinned mux client's hand-over to the native pump waits for its mux replies to be flushed (ms). */
 const HANDOVER_FLUSH_MS = 2000;
 
@@ -78,6 +87,7 @@ class Session implements MuxClient {
   mode: 'l4' | 'mux' = 'l4';
   alive = true;
   outstanding = 0;
+  unanswered = 0;
   /** A request cut by the end of a read (mux mode). */
   readonly partial = new PartialFrame();
   /** Bytes to send first on the pinned connection (the first request that cannot be multiplexed, and after). */
@@ -106,8 +116,15 @@ class Session implements MuxClient {
   waitingSince = 0;
   waitTimer: NodeJS.Timeout | null = null;
   constructor(readonly client: Socket) {}
-  deliver(bytes: Buffer): void {
-    this.plane?.muxDeliver(this, bytes);
+  deliver(bytes: Buffer): boolean {
+    return this.plane ? this.plane.muxDeliver(this, bytes) : true;
+  }
+  whenWritable(cb: () => void): void {
+    if (this.plane) this.plane.muxWhenWritable(this, cb);
+    else cb();
+  }
+  answered(): void {
+    this.plane?.muxAnswered(this);
   }
   drained(): void {
     if (this.outstanding !== 0) return;
@@ -353,12 +370,14 @@ export class DataPlane {
   private onMuxData(s: Session, chunk: Buffer): void {
     this.st.bytesFromClients += chunk.length;
     if (s.pinBuf) {
-      // Already leaving the shared connection: keep everything for the pinned one, in order.
+      // Already leaving the shared connection: keep everything for the pinned one, in order (the client is
+      // paused, so this is at most what was already read).
       s.pinBuf = Buffer.concat([s.pinBuf, chunk]);
       return;
     }
     const b = s.partial.take(chunk);
     if (b === null) return;
+    const resume = s.partial.resume;
     let at = 0;
     let sendFrom = 0;
     let count = 0;
@@ -369,12 +388,23 @@ export class DataPlane {
       }
       count = 0;
     };
+    const pin = (from: number): void => {
+      flushRange(from);
+      s.pinBuf = Buffer.from(b.subarray(from));
+      s.client.pause();
+      if (s.outstanding === 0) this.muxPin(s);
+    };
     while (at < b.length) {
-      const e = scanRequest(b, at);
+      const e = scanRequest(b, at, at === 0 ? resume : null);
       if (e === INCOMPLETE) {
+        if (scan.need - at > MUX_PARTIAL_MAX || b.length - at > MUX_PARTIAL_MAX) {
+          // Too big to hold whole: such a client is better off on its own connection, streamed at L4.
+          pin(at);
+          return;
+        }
         flushRange(at);
         s.partial.keep(b, at);
-        return;
+        break;
       }
       if (e === EMPTY) {
         // Redis answers nothing to an empty line or `*0`: drop it so the reply count stays exact.
@@ -385,16 +415,18 @@ export class DataPlane {
       }
       if (e < 0 || !MUX_COMMANDS.has(scan.cmd)) {
         // Not multiplexable (or something Redis should judge on its own): pin from this request on.
-        flushRange(at);
-        s.pinBuf = Buffer.from(b.subarray(at));
-        s.client.pause();
-        if (s.outstanding === 0) this.muxPin(s);
+        pin(at);
         return;
       }
       at = e;
       count++;
     }
-    flushRange(at);
+    if (at >= b.length) flushRange(at);
+    if (s.unanswered > MUX_UNANSWERED_MAX && !s.bpPaused) {
+      // Too much asked and not yet answered: stop reading this client until replies come (muxAnswered).
+      s.bpPaused = true;
+      s.client.pause();
+    }
   }
 
   /** Move a drained mux session to its own upstream connection, sending the pinned bytes first. */
@@ -402,6 +434,7 @@ export class DataPlane {
     if (s.state !== 'open' || s.mode !== 'mux') return;
     this.st.pinned++;
     s.mode = 'l4';
+    s.bpPaused = false;
     s.client.removeAllListeners('data');
     s.client.removeAllListeners('end');
     s.client.pause();
@@ -416,10 +449,50 @@ export class DataPlane {
     this.destroySoon(s);
   }
 
-  muxDeliver(s: Session, bytes: Buffer): void {
+  /** false when the client's socket holds more than MUX_REPLY_HWM unflushed (the shared upstream then waits). */
+  muxDeliver(s: Session, bytes: Buffer): boolean {
     this.st.bytesToClients += bytes.length;
     s.unflushed++;
     s.client.write(bytes, s.onFlushed);
+    return s.client.writableLength <= MUX_REPLY_HWM;
+  }
+
+  /**
+   * `cb` once the client has drained (or is gone). A client that stays over its high-water mark for
+   * MUX_STALL_MS is closed: the shared connection, and every other client on it, waits for it meanwhile.
+   */
+  muxWhenWritable(s: Session, cb: () => void): void {
+    const client = s.client;
+    let done = false;
+    const go = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      client.off('drain', go);
+      client.off('close', go);
+      cb();
+    };
+    const timer = setTimeout(() => {
+      this.warnEvery('mux-stall', 'closing a mux client that does not read its replies', {
+        stalledMs: MUX_STALL_MS,
+      });
+      this.destroy(s);
+      go();
+    }, MUX_STALL_MS);
+    if (client.destroyed || client.writableLength <= MUX_REPLY_HWM) {
+      go();
+      return;
+    }
+    client.on('drain', go);
+    client.on('close', go);
+  }
+
+  /** Replies came: a client paused for too many unanswered request bytes may send again. */
+  muxAnswered(s: Session): void {
+    if (s.bpPaused && s.unanswered <= MUX_UNANSWERED_MAX / 2 && s.mode === 'mux' && s.state === 'open') {
+      s.bpPaused = false;
+      if (!s.frozen && s.pinBuf === null) s.client.resume();
+    }
   }
 
   /** The shared connection died with replies pending for this client: close it (the outcome is unknown). */
@@ -624,7 +697,8 @@ export class DataPlane {
       s.upstream.write(s.pinBuf);
       s.pinBuf = null;
     }
-    if (!s.bpPaused) s.client.resume();
+    // A mux client with pinned bytes stays paused until its own connection is wired.
+    if (!s.bpPaused && !(s.mode === 'mux' && s.pinBuf)) s.client.resume();
   }
 
   /** Close a session bound to a master that is no longer the route: flush what we have, then close. */
