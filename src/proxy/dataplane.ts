@@ -182,6 +182,10 @@ export class DataPlane {
         this.pumpGroup = this.pump.newGroup();
         this.st.forwarding = 'native';
         this.st.pumpThreads = this.pump.threads;
+        this.pump.onThreadExit ??= (thread) =>
+          opts.onLog('warn', 'native pump thread exited: its sessions were closed, new ones go to the others', {
+            thread,
+          });
       } else {
         opts.onLog('warn', 'forwarding in JavaScript: native pump unavailable', { reason: pumpUnavailableReason() });
       }
