@@ -23,6 +23,8 @@ export interface DataPlaneOptions {
   idleTimeoutMs: number;
   /** TCP keepalive initial delay (ms) on both sides; 0 = off. */
   keepAliveMs: number;
+  /** Source address of the connections to Redis (`--bind-source-addr`); default: the kernel's choice. */
+  bindSourceAddr?: string | undefined;
   /**
    * Multiplex clients that only send simple stateless commands over one shared upstream connection; a client
    * that sends anything else is moved to its own connection (pinned) for the rest of its life.
@@ -362,6 +364,7 @@ export class DataPlane {
     if (!this.mux || this.mux.isClosed) {
       this.mux = new MuxUpstream(
         route,
+        this.opts.bindSourceAddr,
         () => this.gateOpen,
         (m) => {
           if (this.mux === m) this.mux = null;
@@ -537,7 +540,13 @@ export class DataPlane {
     if (!route || s.state === 'closed') return;
     s.state = 'dialing';
     s.target = route;
-    const up = connect({ host: route.host, port: route.port, noDelay: true, allowHalfOpen: true });
+    const up = connect({
+      host: route.host,
+      port: route.port,
+      noDelay: true,
+      allowHalfOpen: true,
+      ...(this.opts.bindSourceAddr !== undefined ? { localAddress: this.opts.bindSourceAddr } : {}),
+    });
     s.upstream = up;
     const timer = setTimeout(() => up.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs);
     up.once('connect', () => {

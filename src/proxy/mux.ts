@@ -53,10 +53,16 @@ export class MuxUpstream {
 
   constructor(
     readonly target: Addr,
+    localAddress: string | undefined,
     private readonly canFlush: () => boolean,
     private readonly onClose: (mux: MuxUpstream) => void,
   ) {
-    this.sock = connect({ host: target.host, port: target.port, noDelay: true });
+    this.sock = connect({
+      host: target.host,
+      port: target.port,
+      noDelay: true,
+      ...(localAddress !== undefined ? { localAddress } : {}),
+    });
     this.sock.on('error', () => undefined);
     this.sock.once('connect', () => {
       this.connected = true;
