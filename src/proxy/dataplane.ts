@@ -104,16 +104,6 @@ class Session implements MuxClient {
   pumpId = 0;
   /** Client reads paused because the upstream is not draining. */
   bpPaused = false;
-  /** Mux replies written to the client socket and not yet flushed to the kernel. */
-  unflushed = 0;
-  /** Runs once unflushed drops to 0 (a pinned hand-over waiting for the mux replies to leave). */
-  afterFlush: (() => void) | null = null;
-  readonly onFlushed = (): void => {
-    if (--this.unflushed > 0 || !this.afterFlush) return;
-    const f = this.afterFlush;
-    this.afterFlush = null;
-    f();
-  };
   /** When this session started waiting (held or frozen), ms since epoch; 0 = not waiting. */
   waitingSince = 0;
   waitTimer: NodeJS.Timeout | null = null;
@@ -395,18 +385,13 @@ export class DataPlane {
       }
       count = 0;
     };
-    const pin = (from: number): void => {
-      flushRange(from);
-      s.pinBuf = Buffer.from(b.subarray(from));
-      s.client.pause();
-      if (s.outstanding === 0) this.muxPin(s);
-    };
     while (at < b.length) {
       const e = scanRequest(b, at, at === 0 ? resume : null);
       if (e === INCOMPLETE) {
         if (scan.need - at > MUX_PARTIAL_MAX || b.length - at > MUX_PARTIAL_MAX) {
           // Too big to hold whole: such a client is better off on its own connection, streamed at L4.
-          pin(at);
+          flushRange(at);
+          this.muxPinFrom(s, b, at);
           return;
         }
         flushRange(at);
@@ -422,7 +407,8 @@ export class DataPlane {
       }
       if (e < 0 || !MUX_COMMANDS.has(scan.cmd)) {
         // Not multiplexable (or something Redis should judge on its own): pin from this request on.
-        pin(at);
+        flushRange(at);
+        this.muxPinFrom(s, b, at);
         return;
       }
       at = e;
@@ -434,6 +420,13 @@ export class DataPlane {
       s.bpPaused = true;
       s.client.pause();
     }
+  }
+
+  /** Leave the shared connection from b[from] on: keep those bytes for the pinned connection, stop reading. */
+  private muxPinFrom(s: Session, b: Buffer, from: number): void {
+    s.pinBuf = Buffer.from(b.subarray(from));
+    s.client.pause();
+    if (s.outstanding === 0) this.muxPin(s);
   }
 
   /** Move a drained mux session to its own upstream connection, sending the pinned bytes first. */
@@ -459,8 +452,7 @@ export class DataPlane {
   /** false when the client's socket holds more than MUX_REPLY_HWM unflushed (the shared upstream then waits). */
   muxDeliver(s: Session, bytes: Buffer): boolean {
     this.st.bytesToClients += bytes.length;
-    s.unflushed++;
-    s.client.write(bytes, s.onFlushed);
+    s.client.write(bytes);
     return s.client.writableLength <= MUX_REPLY_HWM;
   }
 
@@ -583,18 +575,22 @@ export class DataPlane {
   private wire(s: Session, up: Socket): void {
     s.state = 'open';
     this.stopWaiting(s, Date.now(), true);
-    if (this.pump && s.unflushed > 0) {
+    if (this.pump && s.client.writableLength > 0) {
       // A mux client moving to its own connection still has replies in its socket's JS buffer: handing the
       // descriptor to the pump now would drop them (the JS socket is destroyed). Wait until they are in the
-      // kernel; a client too slow for that within the deadline is forwarded in JS, which keeps the order anyway.
+      // kernel (an empty write's callback runs once everything before it is flushed); a client too slow for that
+      // within the deadline is forwarded in JS, which keeps the order anyway.
+      let done = false;
       const timer = setTimeout(() => {
-        s.afterFlush = null;
+        done = true;
         if (s.state === 'open' && s.upstream === up) this.pipe(s, up);
       }, HANDOVER_FLUSH_MS);
-      s.afterFlush = () => {
+      s.client.write(Buffer.alloc(0), () => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
         if (s.state === 'open' && s.upstream === up && !this.handOver(s, up)) this.pipe(s, up);
-      };
+      });
       return;
     }
     if (this.pump && this.handOver(s, up)) return;

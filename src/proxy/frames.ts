@@ -318,6 +318,18 @@ export class ReplyScanner {
     let i = from;
     this.done = 0;
     while (i < b.length && this.done < max) {
+      if (this.pending === 0 && this.lineType === 0) {
+        // At a reply boundary: a reply that is whole in this read is delimited by the stateless scanner (faster);
+        // only one that is cut goes through the state machine, from its start (each byte is scanned at most twice).
+        const e = scanReply(b, i);
+        if (e >= 0) {
+          scan.work += e - i;
+          i = e;
+          this.done++;
+          continue;
+        }
+        scan.work += b.length - i;
+      }
       if (this.skip > 0) {
         const n = Math.min(this.skip, b.length - i);
         i += n;
@@ -340,6 +352,20 @@ export class ReplyScanner {
       const end = nl === -1 ? b.length : nl;
       scan.work += end - i + (nl === -1 ? 0 : 1);
       const t = this.lineType;
+      if ((t === 36 || t === 42) && nl !== -1 && this.line.length === 0) {
+        // The usual case: the whole header line is in this read; parse it in place.
+        if (nl - i < 2 || b[nl - 1] !== CR) return INVALID;
+        const n = b[i] === 45 /* - */ ? -1 : digits(b, i, nl - 1);
+        if (n === -1 && b[i] !== 45) return INVALID;
+        i = nl + 1;
+        this.lineType = 0;
+        if (t === 36) {
+          if (n < 0) this.element();
+          else this.skip = n + 2;
+        } else if (n <= 0) this.element();
+        else this.pending += n - 1;
+        continue;
+      }
       if (t === 36 || t === 42) {
         if (this.line.length + (end - i) > 32) return INVALID;
         for (let j = i; j < end; j++) this.line.push(b[j]!);
