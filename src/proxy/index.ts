@@ -52,6 +52,11 @@ export interface ProxyOptions {
   fastPath?: boolean;
   /** 0 = never close idle clients (default). */
   idleTimeoutMs?: number;
+  /**
+   * Source IP of every connection the proxy opens: to Redis (client sessions, the --mux connection, ROLE checks)
+   * and to the sentinels. Default: the kernel's choice. Like Redis's and Sentinel's `bind-source-addr`.
+   */
+  bindSourceAddr?: string;
   connectTimeoutMs?: number;
   keepAliveMs?: number;
   /**
@@ -195,6 +200,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         redialDelayMs: 100,
         idleTimeoutMs: options.idleTimeoutMs ?? 0,
         keepAliveMs: options.keepAliveMs ?? 30_000,
+        bindSourceAddr: options.bindSourceAddr,
         mux: options.mux ?? false,
         pumpThreads: options.pumpThreads ?? Math.min(2, availableParallelism()),
         maxClients,
@@ -215,6 +221,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
           redisPassword: options.redisPassword,
           sentinelTls: options.sentinelTls,
           redisTls: options.redisTls,
+          bindSourceAddr: options.bindSourceAddr,
           quorum: m.quorum,
           pollIntervalMs,
           maxFailoverMs: options.maxFailoverMs ?? 60_000,
