@@ -10,7 +10,7 @@ export interface GroupSentinel {
   port: number;
 }
 
-function getJson(s: GroupSentinel, path: string, timeoutMs = 2000): Promise<unknown> {
+export function getJson(s: GroupSentinel, path: string, timeoutMs = 2000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const req = request({ host: s.host, port: s.port, path, timeout: timeoutMs }, (res) => {
       let body = '';

@@ -109,4 +109,17 @@ void describe('dashboard - vigil up in headless Chromium', { skip, timeout: 240_
     assert.deepEqual(offsite, [], 'no request leaves the dashboard origin');
     console.log(`screenshots in ${artifacts}`);
   });
+
+  void test('dashboard - vigil status explains why no failover runs, per replica', () => {
+    const r = runVigil(['status', '--dir', up!.dir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Why no failover: the master answers \(not SDOWN\)/m);
+    assert.match(r.stdout, /^Quorum: 3\/3 usable sentinels, quorum 2 reachable, majority reachable$/m);
+    assert.match(r.stdout, /^ {2}replica 127\.0\.0\.1:\d+: /m);
+    const j = JSON.parse(runVigil(['status', '--dir', up!.dir, '--json']).stdout) as {
+      explain: { name: string; replicas: unknown[] } | null;
+    };
+    assert.equal(j.explain?.name, 'mymaster');
+    assert.equal(j.explain.replicas.length, 2);
+  });
 });
