@@ -30,6 +30,8 @@ export interface HttpOptions {
   /** Most concurrent connections (default 128) and SSE streams (default 32). */
   maxConnections?: number;
   maxStreams?: number;
+  /** Bytes queued for one SSE client before it is dropped (default 256 KiB). */
+  maxStreamBacklog?: number;
 }
 
 export interface HttpEndpoint {
@@ -98,6 +100,7 @@ export async function startHttp(opts: HttpOptions): Promise<HttpEndpoint> {
   const statics = loadStatic();
   const tokenDigest = opts.token !== undefined ? digest(opts.token) : null;
   const maxStreams = opts.maxStreams ?? 32;
+  const maxBacklog = opts.maxStreamBacklog ?? MAX_SSE_BACKLOG;
   const streams = new Set<ServerResponse>();
 
   const authorized = (req: IncomingMessage, url: URL): boolean => {
@@ -174,7 +177,7 @@ export async function startHttp(opts: HttpOptions): Promise<HttpEndpoint> {
     const write = (chunk: string): void => {
       if (done) return;
       res.write(chunk);
-      if (res.writableLength > MAX_SSE_BACKLOG) {
+      if (res.writableLength > maxBacklog) {
         stop();
         res.destroy();
       }
