@@ -11,6 +11,18 @@ import { loadSentinelConfig } from '../runtime/config-io.js';
 import { createLogger, formatLogLine } from '../runtime/logger.js';
 import { SentinelRuntime } from '../runtime/runtime.js';
 import { loadTlsMaterial, wantsTls, type TlsMaterial } from '../runtime/tls.js';
+import { startSentinelHttp, type SentinelHttp } from '../http/sentinel-api.js';
+import { parseHostPort } from '../http/server.js';
+import type { SentinelGlobals } from '../config/types.js';
+
+/** The vigil-http-* directives as read, written back unchanged on every rewrite (the core does not keep them). */
+function httpDirectives(g: SentinelGlobals): Partial<SentinelGlobals> {
+  const out: Partial<SentinelGlobals> = {};
+  if (g.vigilHttpPort !== undefined) out.vigilHttpPort = g.vigilHttpPort;
+  if (g.vigilHttpBind !== undefined) out.vigilHttpBind = g.vigilHttpBind;
+  if (g.vigilHttpToken !== undefined) out.vigilHttpToken = g.vigilHttpToken;
+  return out;
+}
 
 function early(message: string, level: LogLevel = 'warning'): void {
   process.stdout.write(formatLogLine(process.pid, level, message, new Date()) + '\n');
@@ -47,6 +59,8 @@ export function openByDefaultWarning(
 
 export interface RunningSentinel {
   runtime: SentinelRuntime;
+  /** The HTTP endpoint, null when off (the default). */
+  http: SentinelHttp | null;
   port: number;
   stop(): Promise<void>;
 }
@@ -55,7 +69,20 @@ export interface RunningSentinel {
  * Start a sentinel from `argv` (without the node/script words): `[configPath, ...options]`.
  * Exits the process with code 1 on configuration errors, like redis-sentinel.
  */
-export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
+export async function runSentinel(argvIn: string[]): Promise<RunningSentinel> {
+  // `--http host:port` (Vigil): the HTTP endpoint for this run only (not written to the config file).
+  const argv = [...argvIn];
+  let httpArg: { host: string; port: number } | undefined;
+  const hi = argv.indexOf('--http');
+  if (hi >= 0) {
+    const parsed = parseHostPort(argv[hi + 1] ?? '');
+    if (!parsed) {
+      early(`Invalid --http value '${argv[hi + 1] ?? ''}': use host:port, e.g. --http 127.0.0.1:9479`);
+      process.exit(1);
+    }
+    httpArg = parsed;
+    argv.splice(hi, 2);
+  }
   const [confArg, ...rest] = argv;
   const store = await loadSentinelConfig(
     confArg !== undefined && !confArg.startsWith('--') ? confArg : undefined,
@@ -119,7 +146,7 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
     // Redis writes the live ACL state on every rewrite (users normalised as ACL LIST prints them).
     persist: (state) =>
       store.persist(
-        state,
+        { ...state, ...httpDirectives(cfg.sentinel) },
         server ? { aclUsers: [...server.core.acl.users.values()].map((u) => u.describeTokens()) } : {},
       ),
     exit,
@@ -158,6 +185,23 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
       `Failed listening on port ${cfg.server.port || cfg.server.tlsPort} (${kind}), aborting: ${(e as Error).message}`,
     );
     process.exit(1);
+  }
+  let http: SentinelHttp | null = null;
+  const httpPort = httpArg?.port ?? cfg.sentinel.vigilHttpPort ?? 0;
+  if (httpArg !== undefined || httpPort !== 0) {
+    const host = httpArg?.host ?? cfg.sentinel.vigilHttpBind ?? '127.0.0.1';
+    try {
+      http = await startSentinelHttp(runtime, {
+        host,
+        port: httpPort,
+        ...(cfg.sentinel.vigilHttpToken !== undefined ? { token: cfg.sentinel.vigilHttpToken } : {}),
+        log: (m) => logger.log('warning', m),
+      });
+      logger.log('notice', `HTTP endpoint (metrics, API, dashboard) listening on ${http.endpoint.url}`);
+    } catch (e) {
+      logger.log('warning', `Failed listening on HTTP ${host}:${httpPort}, aborting: ${(e as Error).message}`);
+      process.exit(1);
+    }
   }
   await runtime.start();
   const open = openByDefaultWarning(
@@ -198,8 +242,10 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
   return {
     runtime,
     port: running.port || running.tlsPort,
+    http,
     stop: async () => {
       runtime.stop();
+      await http?.close();
       await running.close();
     },
   };

@@ -76,6 +76,9 @@ const PRE_MONITOR = new Set([
   'resolve-hostnames',
   'announce-hostnames',
   'state-config-file',
+  'vigil-http-port',
+  'vigil-http-bind',
+  'vigil-http-token',
 ]);
 
 /** Expected usage per sentinel directive, for hints (argument count → Redis says only "Unrecognized ..."). */
@@ -109,6 +112,9 @@ const SENTINEL_USAGE: Record<string, string> = {
   'sentinel-pass': 'sentinel sentinel-pass <password>',
   'resolve-hostnames': 'sentinel resolve-hostnames yes|no',
   'announce-hostnames': 'sentinel announce-hostnames yes|no',
+  'vigil-http-port': 'sentinel vigil-http-port <port>',
+  'vigil-http-bind': 'sentinel vigil-http-bind <address>',
+  'vigil-http-token': 'sentinel vigil-http-token <token>',
 };
 
 export function defaultServerOptions(): ServerOptions {
@@ -795,6 +801,23 @@ function handleSentinel(argv: string[], ctx: SentinelCtx): void {
     case 'announce-hostnames':
       if (argc !== 2) return unrecognized();
       ctx.sentinel.announceHostnames = yesNoOpt('Please specify yes or no for the announce-hostnames option.');
+      return;
+    case 'vigil-http-port': {
+      if (argc !== 2) return unrecognized();
+      const v = /^\d{1,5}$/.test(a(1)) ? Number(a(1)) : -1;
+      if (v < 0 || v > 65535) throw new Fail('Invalid port number for vigil-http-port.', 'use 0 (off) or 1-65535');
+      ctx.sentinel.vigilHttpPort = v;
+      return;
+    }
+    case 'vigil-http-bind':
+      if (argc !== 2) return unrecognized();
+      if (isIP(a(1)) === 0 && a(1) !== 'localhost')
+        throw new Fail('Invalid address for vigil-http-bind.', 'use an IP address such as 127.0.0.1 or ::1');
+      ctx.sentinel.vigilHttpBind = a(1);
+      return;
+    case 'vigil-http-token':
+      if (argc !== 2) return unrecognized();
+      if (a(1).length > 0) ctx.sentinel.vigilHttpToken = a(1);
       return;
     // Valkey 8's name, read as Redis's; the rewrite writes Redis's name in its place.
     case 'primary-reboot-down-after-period':

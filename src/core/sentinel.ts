@@ -99,6 +99,8 @@ export class SentinelCore {
   readonly masters = new Map<string, Instance>();
   tilt = false;
   tiltStartAt = 0;
+  /** Why TILT was last entered: `timer-stall` (a tick came too late) or `clock-backwards`; '' = never. */
+  tiltCause: '' | 'timer-stall' | 'clock-backwards' = '';
   previousTickAt: number;
   simFailure = { crashAfterElection: false, crashAfterPromotion: false };
 
@@ -497,7 +499,15 @@ export class SentinelCore {
     if (delta < 0 || delta > this.timings.tiltTriggerMs) {
       this.tilt = true;
       this.tiltStartAt = now;
+      // Why (Vigil): the event keeps Redis's text; the log line and tiltCause say what the clock did.
+      this.tiltCause = delta < 0 ? 'clock-backwards' : 'timer-stall';
       this.event('warning', '+tilt', null, '#tilt mode entered');
+      this.log(
+        'warning',
+        delta < 0
+          ? `TILT mode entered: the clock went backwards by ${-delta} ms between two timer ticks`
+          : `TILT mode entered: ${delta} ms between two timer ticks (limit ${this.timings.tiltTriggerMs} ms): the process was stalled or the clock jumped forward`,
+      );
     }
     this.previousTickAt = now;
   }

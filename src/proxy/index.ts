@@ -1,5 +1,6 @@
 // Public entry of the master-following proxy: `startProxy(options)` wires one Router+Control+DataPlane per
 // master name (one listener each), an optional HTTP endpoint, and a logger. Used by `vigil proxy` and `vigil up`.
+import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { availableParallelism } from 'node:os';
@@ -132,12 +133,29 @@ function toSentinels(v: string | Addr[] | undefined, what: string): Addr[] {
   }
 }
 
-export function defaultLogger(format: 'json' | 'text'): (rec: LogRecord) => void {
+/**
+ * JSON lines through pino on stderr: `{"level":"info","time":"<ISO>","pid":N,"msg":"...",<fields>}` (written
+ * synchronously, so lines are in order and none is lost at exit).
+ */
+export function jsonLogger(dest: number = 2): (rec: LogRecord) => void {
+  const logger = pino(
+    {
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ fd: dest, sync: true }),
+  );
   return (rec) => {
-    if (format === 'json') {
-      process.stderr.write(JSON.stringify(rec) + '\n');
-      return;
-    }
+    const { ts: _ts, level, msg, ...fields } = rec;
+    if (level === 'warn') logger.warn(fields, msg);
+    else logger.info(fields, msg);
+  };
+}
+
+export function defaultLogger(format: 'json' | 'text'): (rec: LogRecord) => void {
+  if (format === 'json') return jsonLogger();
+  return (rec) => {
     const { ts, level, msg, ...rest } = rec;
     const kv = Object.entries(rest)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)

@@ -41,6 +41,14 @@ export interface RuntimeOptions {
 const systemClock: Clock = { now: () => Date.now() };
 const cryptoRng: Rng = { int: (n) => (n <= 1 ? 0 : randomInt(n)) };
 
+/** A hello's shape (ip,port,runid,epoch,master,master-ip,master-port,config-epoch); for counting only. */
+export function wellFormedHello(payload: string): boolean {
+  const t = payload.split(',');
+  if (t.length !== 8) return false;
+  const num = (s: string | undefined): boolean => s !== undefined && /^\d{1,20}$/.test(s);
+  return num(t[1]) && /^[0-9a-fA-F]{40}$/.test(t[2] ?? '') && num(t[3]) && num(t[6]) && num(t[7]);
+}
+
 export function generateRunId(): string {
   return randomBytes(20).toString('hex');
 }
@@ -56,6 +64,8 @@ export class SentinelRuntime implements SentinelHost {
   private flushChain: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   private readonly exit: (code: number) => void;
+  /** Counts for the observability endpoint (src/http): links that closed or failed, malformed hellos. */
+  readonly stats = { linkDisconnects: { cmd: 0, pubsub: 0 }, helloInvalid: 0 };
   /** Whether myid had to be generated (flushed at start like Redis). */
   readonly generatedMyid: boolean;
 
@@ -225,11 +235,16 @@ export class SentinelRuntime implements SentinelHost {
     const link = new Link<ReplyTag>(linkOpts, {
       onUp: (localIp, remoteIp) => this.run(this.core.onLinkUp(linkId, localIp, remoteIp)),
       onDown: () => {
+        this.stats.linkDisconnects[kind]++;
         this.links.delete(linkId);
         this.run(this.core.onLinkDown(linkId));
       },
       onReply: (tag, reply) => this.run(this.core.onReply(linkId, tag, reply)),
-      onPush: (frame) => this.run(this.core.onPubsubFrame(linkId, frame)),
+      onPush: (frame) => {
+        if (Array.isArray(frame) && String(frame[0]) === 'message' && !wellFormedHello(String(frame[2])))
+          this.stats.helloInvalid++;
+        this.run(this.core.onPubsubFrame(linkId, frame));
+      },
     });
     this.links.set(linkId, link);
   }
@@ -264,6 +279,7 @@ export class SentinelRuntime implements SentinelHost {
   publish(channel: string, message: string, _ctx: ClientContext): Out {
     if (channel !== HELLO_CHANNEL)
       return { t: 'error', v: 'ERR Only HELLO messages are accepted by Sentinel instances.' };
+    if (!wellFormedHello(message)) this.stats.helloInvalid++;
     this.run(this.core.onClientPublish(message));
     return { t: 'int', v: 1 };
   }
