@@ -19,7 +19,7 @@ import {
 import { Session, type Transport } from './session.js';
 import { HANDLERS } from './handlers.js';
 import { encode, R } from '../resp/index.js';
-import { globMatch } from './glob.js';
+import { globMatch } from '../core/glob.js';
 
 export type HandlerResult = Out | undefined | Promise<Out | undefined>;
 export type Handler = (core: ServerCore, s: Session, argv: Command, cmd: CommandEntry) => HandlerResult;
