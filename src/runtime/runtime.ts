@@ -229,7 +229,8 @@ export class SentinelRuntime implements SentinelHost {
     if (this.opts.tlsClient) linkOpts.tls = this.opts.tlsClient();
     const link = new Link<ReplyTag>(linkOpts, {
       onUp: (localIp, remoteIp) => this.run(this.core.onLinkUp(linkId, localIp, remoteIp)),
-      onDown: () => {
+      onDown: (reason, protocol) => {
+        if (protocol) this.logger.log('warning', `Closed the link to ${host}:${port}: ${reason}`);
         this.links.delete(linkId);
         this.run(this.core.onLinkDown(linkId));
       },
