@@ -174,3 +174,53 @@ for (const impl of ['vigil', 'redis'] as SentinelImpl[]) {
     });
   });
 }
+
+// A fake sentinel talking to our port directly: `PUBLISH __sentinel__:hello` is how peers announce themselves
+// there. A pipelined flood of poisoned and new-run-id hellos must leave the sentinel answering, capped and clean.
+for (const impl of ['vigil', 'redis'] as SentinelImpl[]) {
+  void describe(`hostile hellos on our port - ${impl}`, { skip }, () => {
+    const h = new Harness();
+    after(() => h.cleanup());
+
+    void test(`hostile hellos - a fake sentinel floods our port (${impl})`, { timeout: 60_000 }, async () => {
+      const master = await h.redis();
+      const s = await h.sentinel({
+        impl,
+        conf: `sentinel monitor mymaster ${master.host} ${master.port} 1\nsentinel down-after-milliseconds mymaster 5000`,
+      });
+      const c = await RespClient.connect(s.port);
+      try {
+        const mAddr = `${master.host},${master.port}`;
+        const calls: Array<Promise<unknown>> = [];
+        for (let i = 0; i < 300; i++) {
+          const id = `d${i.toString(16).padStart(39, '0')}`;
+          calls.push(c.call('PUBLISH', '__sentinel__:hello', `127.0.0.1,${28000 + i},${id},0,mymaster,${mAddr},0`));
+          calls.push(
+            c.call(
+              'PUBLISH',
+              '__sentinel__:hello',
+              `127.0.0.1,${28000 + i},${id},1${'0'.repeat(22)},mymaster,${mAddr},0`,
+            ),
+          );
+        }
+        await Promise.all(calls);
+        assert.equal(await call(s.port, 'PING'), 'PONG');
+        const n = (await sentinelsOf(s)).length;
+        const epoch = /^sentinel current-epoch (\S+)$/m.exec(readFileSync(s.confPath, 'utf8'))?.[1];
+        console.log(`${impl}: 300 new + 300 poisoned hellos on our port -> ${n} sentinels, current-epoch ${epoch}`);
+        if (impl === 'vigil') {
+          assert.equal(n, 64);
+          await h.waitFor(() => /^sentinel current-epoch 0$/m.test(readFileSync(s.confPath, 'utf8')), {
+            name: 'epoch untouched on disk',
+            timeoutMs: 5000,
+            intervalMs: 50,
+          });
+        } else {
+          assert.equal(n, 300);
+        }
+      } finally {
+        c.close();
+      }
+    });
+  });
+}
