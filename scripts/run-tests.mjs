@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the test suite with node:test. Node 20 needs test files passed explicitly (a directory or a
 // quoted glob runs nothing), so this lists them. Usage: node scripts/run-tests.mjs [layer ...]
-// Layers: unit sim integration differential (default: all). Extra args after `--` go to node --test.
+// Layers: unit sim integration differential compat hostile (default: all). Extra args after `--` go to node --test.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
 const layers = (dash === -1 ? argv : argv.slice(0, dash)).filter(Boolean);
 const extra = dash === -1 ? [] : argv.slice(dash + 1);
-const all = ['unit', 'sim', 'integration', 'differential', 'compat'];
+const all = ['unit', 'sim', 'integration', 'differential', 'compat', 'hostile'];
 const chosen = layers.length ? layers : all;
 
 function walk(dir) {

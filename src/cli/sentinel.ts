@@ -23,6 +23,7 @@ function httpDirectives(g: SentinelGlobals): Partial<SentinelGlobals> {
   if (g.vigilHttpToken !== undefined) out.vigilHttpToken = g.vigilHttpToken;
   return out;
 }
+import { limitOptions } from '../server/limits.js';
 
 function early(message: string, level: LogLevel = 'warning'): void {
   process.stdout.write(formatLogLine(process.pid, level, message, new Date()) + '\n');
@@ -166,6 +167,8 @@ export async function runSentinel(argvIn: string[]): Promise<RunningSentinel> {
     tcpKeepAliveMs: cfg.server.tcpKeepaliveSec * 1000,
     logger: (level, message) => logger.log(level, message),
     identity: { configFile: store.path, executable: resolve(process.argv[1] ?? 'vigil-sentinel') },
+    // client-query-buffer-limit, proto-max-bulk-len, client-output-buffer-limit (parsed but not applied before).
+    ...limitOptions(cfg.server.other),
   };
   if (cfg.server.bind.length > 0) serverOpts.bind = cfg.server.bind;
   if (cfg.server.requirepass !== undefined) serverOpts.requirepass = cfg.server.requirepass;

@@ -30,6 +30,15 @@ import {
   replicasWithData,
   unfencedValue,
 } from './fencing.js';
+import {
+  MAX_REPLICAS_PER_MASTER,
+  MAX_SENTINELS_PER_MASTER,
+  RateLimitedWarning,
+  excerpt,
+  isPort,
+  isValidAddress,
+  parseHello,
+} from './hello.js';
 import { parseInfo } from './info.js';
 import { Instance, InstanceLink, failoverStateOrder, replicaName } from './instance.js';
 import type { FailoverState, InflightCommand } from './instance.js';
@@ -187,6 +196,16 @@ export class SentinelCore {
 
   log(level: LogLevel, text: string): void {
     this.effects.push({ t: 'log', level, text });
+  }
+
+  // Dropped hostile input (hellos, over-cap discoveries): one warning per 10 s and kind, with a suppressed count.
+  private readonly helloWarning = new RateLimitedWarning(10_000);
+  private readonly sentinelCapWarning = new RateLimitedWarning(10_000);
+  private readonly replicaCapWarning = new RateLimitedWarning(10_000);
+
+  private warnDropped(w: RateLimitedWarning, text: string): void {
+    const line = w.next(this.now(), text);
+    if (line !== null) this.log('warning', line);
   }
 
   flush(): void {
@@ -662,8 +681,15 @@ export class SentinelCore {
     }
     if (ri.kind === 'master') {
       for (const r of info.replicas) {
-        if (!this.resolveHostnames && !isIpAddress(r.host)) continue;
+        if (!isValidAddress(r.host, this.resolveHostnames) || !isPort(r.port)) continue;
         if (ri.replicas.has(replicaName(r.host, r.port))) continue;
+        if (ri.replicas.size >= MAX_REPLICAS_PER_MASTER) {
+          this.warnDropped(
+            this.replicaCapWarning,
+            `Ignored replica ${excerpt(`${r.host}:${r.port}`)} of ${ri.name}: already ${MAX_REPLICAS_PER_MASTER} replicas known`,
+          );
+          continue;
+        }
         const slave = this.addReplica(ri, r.host, r.port);
         if (slave) {
           this.event('notice', '+slave', slave, this.details(slave));
@@ -810,26 +836,24 @@ export class SentinelCore {
   // Hello
   // ===================================================================================================
 
-  private processHello(hello: string): void {
-    const tok = hello.split(',');
-    if (tok.length !== 8) return;
-    const [ip, portS, runid, epochS, masterName, masterIp, masterPortS, cfgEpochS] = tok as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+  private processHello(payload: string): void {
+    const parsed = parseHello(payload, { currentEpoch: this.currentEpoch, resolveHostnames: this.resolveHostnames });
+    if (!parsed.ok) {
+      this.warnDropped(this.helloWarning, `Ignored invalid hello (${parsed.reason}): ${excerpt(payload)}`);
+      return;
+    }
+    const { ip, port, runId: runid, currentEpoch: helloEpoch, masterName, masterIp, masterPort } = parsed.hello;
+    const masterConfigEpoch = parsed.hello.configEpoch;
     const m = this.masters.get(masterName);
     if (!m) return;
     if (runid === this.myid) return;
-    const port = atoi(portS);
-    const masterPort = atoi(masterPortS);
-    const helloEpoch = atoi(epochS);
-    const masterConfigEpoch = atoi(cfgEpochS);
+    if (!m.sentinels.has(runid) && m.sentinels.size >= MAX_SENTINELS_PER_MASTER) {
+      this.warnDropped(
+        this.sentinelCapWarning,
+        `Ignored hello from a new sentinel ${ip}:${port} for ${m.name}: already ${MAX_SENTINELS_PER_MASTER} sentinels known`,
+      );
+      return;
+    }
     let si = [...m.sentinels.values()].find((s) => s.host === ip && s.port === port && s.runId === runid) ?? null;
     if (!si) {
       const removed = this.removeSentinelByRunId(m, runid);

@@ -62,6 +62,8 @@ export class SentinelRuntime implements SentinelHost {
   private tickTimer: NodeJS.Timeout | null = null;
   private running = false;
   private flushChain: Promise<void> = Promise.resolve();
+  /** The write queued behind the one in progress, not yet started; later flush requests share it. */
+  private queuedFlush: Promise<void> | null = null;
   private readonly logger: Logger;
   private readonly exit: (code: number) => void;
   /** Counts for the observability endpoint (src/http): links that closed or failed, malformed hellos. */
@@ -190,10 +192,17 @@ export class SentinelRuntime implements SentinelHost {
     return flush;
   }
 
-  /** Write the config; resolves true on success. Writes are serialised so they land in order. */
+  /**
+   * Write the config; resolves true on success. Writes are serialised so they land in order, and coalesced: a
+   * request made while a write is queued and not yet started joins that write, which snapshots the state when it
+   * starts (so it holds everything requested before it). A flood of state changes (hellos, INFO) costs at most one
+   * write in progress plus one queued, not one write per change.
+   */
   flushNow(): Promise<void> {
-    const state = this.core.snapshot();
+    if (this.queuedFlush !== null) return this.queuedFlush;
     const p = this.flushChain.then(async () => {
+      this.queuedFlush = null;
+      const state = this.core.snapshot();
       try {
         await this.opts.persist(state);
         this.logger.log('debug', 'Sentinel new configuration saved on disk');
@@ -205,6 +214,7 @@ export class SentinelRuntime implements SentinelHost {
         throw e;
       }
     });
+    this.queuedFlush = p;
     this.flushChain = p.catch(() => undefined);
     return p;
   }
@@ -234,8 +244,9 @@ export class SentinelRuntime implements SentinelHost {
     if (this.opts.tlsClient) linkOpts.tls = this.opts.tlsClient();
     const link = new Link<ReplyTag>(linkOpts, {
       onUp: (localIp, remoteIp) => this.run(this.core.onLinkUp(linkId, localIp, remoteIp)),
-      onDown: () => {
+      onDown: (reason, protocol) => {
         this.stats.linkDisconnects[kind]++;
+        if (protocol) this.logger.log('warning', `Closed the link to ${host}:${port}: ${reason}`);
         this.links.delete(linkId);
         this.run(this.core.onLinkDown(linkId));
       },
