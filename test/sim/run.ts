@@ -1,5 +1,5 @@
 // `npm run sim -- --seeds N [--from S] [--sentinels K] [--loss P] [--quorum Q] [--chaos-ms T] [--heal-ms T]
-// [--no-clock-jumps]`: run seeded simulations of a sentinel group under crashes, partitions, message loss and
+// [--no-clock-jumps] [--no-flush-crashes] [--flush-crash-rate P]`: run seeded simulations of a sentinel group under crashes, partitions, message loss and
 // clock jumps; exit 1 if any invariant is violated (see world.ts). `--seed S --verbose` replays one seed exactly
 // and prints its history; every failure prints the command that does that.
 import { parseArgs } from 'node:util';
@@ -18,6 +18,8 @@ const { values } = parseArgs({
     'chaos-ms': { type: 'string' },
     'heal-ms': { type: 'string' },
     'no-clock-jumps': { type: 'boolean', default: false },
+    'no-flush-crashes': { type: 'boolean', default: false },
+    'flush-crash-rate': { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -26,6 +28,7 @@ const count = values.seed !== undefined ? 1 : Number(values.seeds);
 let bad = 0;
 let failovers = 0;
 let tilts = 0;
+const byInvariant = new Map<string, number>();
 const started = Date.now();
 for (let seed = from; seed < from + count; seed++) {
   const opts: SimOptions = {
@@ -39,11 +42,15 @@ for (let seed = from; seed < from + count; seed++) {
   if (values['chaos-ms'] !== undefined) opts.chaosMs = Number(values['chaos-ms']);
   if (values['heal-ms'] !== undefined) opts.healMs = Number(values['heal-ms']);
   if (values['no-clock-jumps']) opts.clockJumps = false;
+  if (values['no-flush-crashes']) opts.flushCrashes = false;
+  if (values['flush-crash-rate'] !== undefined) opts.flushCrashRate = Number(values['flush-crash-rate']);
   const r = runSimulation(opts);
   failovers += r.failovers;
   tilts += r.tilts;
   if (r.violations.length > 0) {
     bad++;
+    for (const inv of new Set(r.violations.map((v) => /\b(I\d|L\d)\b/.exec(v)?.[1] ?? '?')))
+      byInvariant.set(inv, (byInvariant.get(inv) ?? 0) + 1);
     console.log(`seed ${seed}: FAIL\n  ${r.violations.slice(0, 10).join('\n  ')}\n  replay: ${replayCommand(opts)}`);
   } else if (values.verbose || count <= 5) {
     console.log(
@@ -53,6 +60,7 @@ for (let seed = from; seed < from + count; seed++) {
   }
 }
 console.log(
-  `${count - bad}/${count} seeds passed, ${failovers} elections won, ${tilts} tilts, ${Date.now() - started} ms`,
+  `${count - bad}/${count} seeds passed, ${failovers} elections won, ${tilts} tilts, ${Date.now() - started} ms` +
+    (bad > 0 ? ` (seeds failing each invariant: ${[...byInvariant].map(([k, v]) => `${k} ${v}`).join(', ')})` : ''),
 );
 process.exit(bad > 0 ? 1 : 0);
