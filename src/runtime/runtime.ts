@@ -79,6 +79,8 @@ export interface RuntimeOptions {
   transport?: Transport;
   /** Default: setTimeout/clearTimeout. */
   timers?: Timers;
+  /** The tick period, ms (default: 52-100 ms, hz re-randomised to 10..19 like Redis). */
+  tickPeriodMs?: () => number;
   observer?: EffectObserver;
 }
 
@@ -209,15 +211,15 @@ export class SentinelRuntime implements SentinelHost {
 
   private scheduleTick(): void {
     if (!this.running) return;
-    const hz = 10 + this.core.rng.int(10);
-    this.tickTimer = this.timers.set(
-      () => {
-        this.tickTimer = null;
-        this.runTick();
-        this.scheduleTick();
-      },
-      Math.floor(1000 / hz),
-    );
+    let ms = this.opts.tickPeriodMs ? this.opts.tickPeriodMs() : Math.floor(1000 / (10 + this.core.rng.int(10)));
+    // Sooner when a candidacy delay or a split-vote retry ends before the next tick (they are short).
+    const wake = this.core.wakeInMs();
+    if (wake !== null && wake < ms) ms = wake;
+    this.tickTimer = this.timers.set(() => {
+      this.tickTimer = null;
+      this.runTick();
+      this.scheduleTick();
+    }, ms);
   }
 
   private runTick(): void {

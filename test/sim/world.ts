@@ -182,6 +182,12 @@ export interface SimOptions {
   flushCrashes?: boolean;
   /** Probability that a config write is cut by a crash (default SIM_DEFAULTS.flushCrashRate). */
   flushCrashRate?: number;
+  /**
+   * The liveness class (L1): every sentinel ticks every 100 ms in lockstep from t=0; after discovery the master
+   * and a minority of the sentinels are cut off for LOCKSTEP_CUT_MS, and no other fault is injected (no flush
+   * crashes unless asked for).
+   */
+  lockstep?: boolean;
   verbose?: boolean;
 }
 
@@ -197,19 +203,29 @@ export const SIM_DEFAULTS = {
 /** Longest two sentinels that can talk may disagree on the master address (hello every 2 s, link recovery). */
 export const CONVERGE_BOUND_MS = 12_000;
 
+/** L1: the majority promotes within down-after + this of the cut (ODOWN, an election, a promotion, or a retry). */
+export const L1_BOUND_MS = 3000;
+/** Lockstep class: how long the master and the minority stay cut off (issue 13's measured case: 15 s). */
+export const LOCKSTEP_CUT_MS = 15_000;
+
 /** How long the healed group must stay settled before a run ends early (covers stale-flag re-failovers). */
 export const SETTLED_MS = 10_000;
 
 /** The command that replays one run exactly (same seed, same options). */
 export function replayCommand(o: SimOptions): string {
   const parts = ['npm run sim --', `--seed ${o.seed}`];
-  parts.push(`--sentinels ${o.sentinels ?? SIM_DEFAULTS.sentinels}`, `--loss ${o.lossRate ?? SIM_DEFAULTS.lossRate}`);
+  parts.push(
+    `--sentinels ${o.sentinels ?? SIM_DEFAULTS.sentinels}`,
+    `--loss ${o.lossRate ?? (o.lockstep ? 0 : SIM_DEFAULTS.lossRate)}`,
+  );
   if (o.replicas !== undefined && o.replicas !== SIM_DEFAULTS.replicas) parts.push(`--replicas ${o.replicas}`);
   if (o.quorum !== undefined) parts.push(`--quorum ${o.quorum}`);
   if (o.chaosMs !== undefined && o.chaosMs !== SIM_DEFAULTS.chaosMs) parts.push(`--chaos-ms ${o.chaosMs}`);
   if (o.healMs !== undefined && o.healMs !== SIM_DEFAULTS.healMs) parts.push(`--heal-ms ${o.healMs}`);
   if (o.clockJumps === false) parts.push('--no-clock-jumps');
-  if (o.flushCrashes === false) parts.push('--no-flush-crashes');
+  if (o.lockstep) parts.push('--lockstep');
+  if (o.flushCrashes === false && !o.lockstep) parts.push('--no-flush-crashes');
+  if (o.flushCrashes === true && o.lockstep) parts.push('--flush-crashes');
   if (o.flushCrashRate !== undefined && o.flushCrashRate !== SIM_DEFAULTS.flushCrashRate)
     parts.push(`--flush-crash-rate ${o.flushCrashRate}`);
   parts.push('--verbose');
@@ -233,9 +249,13 @@ export interface SimResult {
   maxDisagreeMs: number;
   /** Simulated time the run took, ms. */
   simulatedMs: number;
+  /** Lockstep class: time from the cut to the promotion on the majority side, ms (null: none). */
+  l1Ms: number | null;
 }
 
 const HOST = '10.0.0.1';
+/** Sentinel clocks read wall-clock-like values (simulated t=0 is this), as Redis's failover gates assume. */
+const CLOCK_BASE_MS = 1_767_225_600_000;
 
 export function runSimulation(o: SimOptions): SimResult {
   const rng = new Rng(o.seed);
@@ -247,11 +267,13 @@ export function runSimulation(o: SimOptions): SimResult {
   const nSent = o.sentinels ?? SIM_DEFAULTS.sentinels;
   const majority = Math.floor(nSent / 2) + 1;
   const quorum = o.quorum ?? majority;
-  const lossRate = o.lossRate ?? SIM_DEFAULTS.lossRate;
+  // The lockstep class loses nothing by default: "a majority can talk" (a lost SLAVEOF is a stalled link).
+  const lossRate = o.lossRate ?? (o.lockstep ? 0 : SIM_DEFAULTS.lossRate);
   const chaosMs = o.chaosMs ?? SIM_DEFAULTS.chaosMs;
   const healMs = o.healMs ?? SIM_DEFAULTS.healMs;
   const clockJumps = o.clockJumps ?? true;
-  const flushCrashes = o.flushCrashes ?? true;
+  const lockstep = o.lockstep ?? false;
+  const flushCrashes = o.flushCrashes ?? !lockstep;
   const flushCrashRate = o.flushCrashRate ?? SIM_DEFAULTS.flushCrashRate;
   const nodes: Node[] = [];
   for (let i = 0; i <= (o.replicas ?? SIM_DEFAULTS.replicas); i++) {
@@ -289,14 +311,17 @@ export function runSimulation(o: SimOptions): SimResult {
   let fences = 0;
   let eventCount = 0;
   let maxDisagreeMs = 0;
+  /** Lockstep class: from the cut to the promotion on the majority side, ms (null: none within the cut). */
+  let l1Ms: number | null = null;
 
   const baseMaster: MasterConfig = {
     name: 'mymaster',
     host: HOST,
     port: 6379,
     quorum,
-    downAfterMs: 1000,
-    failoverTimeoutMs: 3000,
+    // The lockstep class uses the issue-13 group (down-after 2000, failover-timeout 10000).
+    downAfterMs: lockstep ? 2000 : 1000,
+    failoverTimeoutMs: lockstep ? 10_000 : 3000,
     parallelSyncs: 1,
     masterRebootDownAfterPeriodMs: 0,
     renamedCommands: [],
@@ -358,7 +383,7 @@ export function runSimulation(o: SimOptions): SimResult {
         enabled: () => false,
         setLevel: () => undefined,
       },
-      clock: { now: () => sched.now + s.clockOffsetMs },
+      clock: { now: () => CLOCK_BASE_MS + sched.now + s.clockOffsetMs },
       rng: { int: (n) => rng.int(n) },
       timers: {
         set: (fn, ms) => {
@@ -380,6 +405,8 @@ export function runSimulation(o: SimOptions): SimResult {
         released: (e) => released(s, e),
       },
       exit: () => undefined,
+      // Lockstep: every sentinel ticks every 100 ms from t=0, so all see the same timeouts expire together.
+      ...(lockstep ? { tickPeriodMs: () => 100 } : {}),
     });
   }
 
@@ -396,12 +423,15 @@ export function runSimulation(o: SimOptions): SimResult {
   let releasing: Effect | null = null;
 
   /** I1: one vote per sentinel per epoch (across restarts: the run id survives them), as announced or replied. */
-  function sawVote(s: Sentinel, runid: string, ep: number): void {
+  function sawVote(s: Sentinel, runid: string, ep: number, announced: boolean): void {
     const key = `${s.runId}/${ep}`;
     const prev = votes.get(key);
     if (prev !== undefined && prev !== runid) violate(`I1 S${s.idx} voted twice in epoch ${ep}: ${prev} then ${runid}`);
     votes.set(key, runid);
-    if (ep < (maxVotedEpoch.get(s.runId) ?? 0)) violate(`I3 S${s.idx} voted in epoch ${ep} after voting in a later one`);
+    // A reply may reach the candidate after a later vote's flush (it waited for every pending flush): only the
+    // announcements are ordered.
+    if (announced && ep < (maxVotedEpoch.get(s.runId) ?? 0))
+      violate(`I3 S${s.idx} voted in epoch ${ep} after voting in a later one`);
     maxVotedEpoch.set(s.runId, Math.max(ep, maxVotedEpoch.get(s.runId) ?? 0));
   }
 
@@ -412,7 +442,7 @@ export function runSimulation(o: SimOptions): SimResult {
     if (o.verbose) console.log(`${sched.now} S${s.idx} ${e.type} ${e.payload}`);
     if (e.type === '+vote-for-leader') {
       const [runid = '', epochS = '0'] = e.payload.split(' ');
-      sawVote(s, runid, Number(epochS));
+      sawVote(s, runid, Number(epochS), true);
     } else if (e.type === '+elected-leader') {
       // I1: at most one leader per epoch.
       const at = producedIn.get(e);
@@ -757,11 +787,17 @@ export function runSimulation(o: SimOptions): SimResult {
           const gen = peer.gen;
           prt.sentinelCommandThen(cmd.slice(1), peerCtx, (out) => {
             if (peer.gen !== gen) return;
-            if (o.verbose) console.log(`${sched.now} S${s.idx}->S${peer.idx} ${cmd.join(' ')} => ${JSON.stringify(out)}`);
+            if (o.verbose)
+              console.log(`${sched.now} S${s.idx}->S${peer.idx} ${cmd.join(' ')} => ${JSON.stringify(out)}`);
             const reply = outToReply(out);
             // A vote leaves the peer here (a repeated one, after a restart, has no +vote-for-leader event).
-            if (Array.isArray(reply) && typeof reply[1] === 'string' && reply[1] !== '*' && typeof reply[2] === 'number')
-              sawVote(peer, reply[1], reply[2]);
+            if (
+              Array.isArray(reply) &&
+              typeof reply[1] === 'string' &&
+              reply[1] !== '*' &&
+              typeof reply[2] === 'number'
+            )
+              sawVote(peer, reply[1], reply[2], false);
             answer(reply);
           });
         } else if (name === 'PUBLISH') {
@@ -942,6 +978,35 @@ export function runSimulation(o: SimOptions): SimResult {
   // ---- chaos phase
   sched.runUntil(3000); // discovery
   let t = 3000;
+  if (lockstep) {
+    // L1 (liveness): the master and a minority of the sentinels are cut off for LOCKSTEP_CUT_MS; the majority sees
+    // the master down for down-after and must have promoted a replica on its side within L1_BOUND_MS of the cut.
+    // After two INFO periods (10 s), so a lost INFO does not leave a sentinel without the replicas.
+    t = 21_000 + rng.int(3000);
+    sched.runUntil(t);
+    markBroken();
+    const cut = new Set<number>();
+    while (cut.size < Math.floor((nSent - 1) / 2)) cut.add(rng.int(nSent));
+    for (const s of sentinels) s.part = cut.has(s.idx) ? 1 : 0;
+    nodes[0]!.part = 1;
+    resetConvergence();
+    markBroken();
+    if (o.verbose) console.log(`${sched.now} WORLD cut: master and ${[...cut].map((i) => `S${i}`).join(' ')}`);
+    const bound = t + baseMaster.downAfterMs + L1_BOUND_MS;
+    let promotedAt: number | null = null;
+    while (sched.now < t + LOCKSTEP_CUT_MS) {
+      sched.runUntil(sched.now + 50);
+      if (promotedAt === null && nodes.some((n) => n.alive && n.part === 0 && n.role === 'master'))
+        promotedAt = sched.now;
+    }
+    if (promotedAt === null || promotedAt > bound) {
+      violate(
+        `L1 the majority saw the master down from t=${t} but ${promotedAt === null ? 'never failed over' : `failed over only at t=${promotedAt}`} (bound ${bound})`,
+      );
+    }
+    l1Ms = promotedAt === null ? null : promotedAt - t;
+    t = chaosMs; // no random chaos in this class
+  }
   while (t < chaosMs) {
     t += 500 + rng.int(4000);
     sched.runUntil(t);
@@ -1044,6 +1109,7 @@ export function runSimulation(o: SimOptions): SimResult {
     events: eventCount,
     maxDisagreeMs,
     simulatedMs: sched.now,
+    l1Ms,
   };
 }
 
