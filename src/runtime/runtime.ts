@@ -335,6 +335,9 @@ export class SentinelRuntime implements SentinelHost {
         'warning',
         `WARNING: Sentinel was not able to save the new configuration on disk!!!: ${err.message}`,
       );
+      // What is in memory is not on disk: the next batch is dirty whatever it changes, so anything depending on
+      // that state waits for a write that succeeds (a vote repeated later, a SLAVEOF after the election).
+      this.digest = '';
     } else {
       this.logger.log('debug', 'Sentinel new configuration saved on disk');
     }
@@ -343,7 +346,11 @@ export class SentinelRuntime implements SentinelHost {
       this.held = this.held.filter((h) => h.seq > seq);
       if (err) {
         // Not durable, so not visible: the core's timeouts recover (the vote is asked again, the failover aborts).
-        this.logger.log('warning', `${due.length} effects dropped: they depend on state that is not on disk`);
+        // Closes still happen (they reveal nothing, and a link the core has forgotten must not stay open).
+        const dropped = due.filter((h) => h.e.t !== 'close');
+        for (const h of due) if (h.e.t === 'close') this.apply(h.e);
+        if (dropped.length > 0)
+          this.logger.log('warning', `${dropped.length} effects dropped: they depend on state that is not on disk`);
       } else {
         for (const h of due) this.apply(h.e);
       }

@@ -1,5 +1,5 @@
 // `npm run sim -- --seeds N [--from S] [--sentinels K] [--loss P] [--quorum Q] [--chaos-ms T] [--heal-ms T]
-// [--no-clock-jumps] [--no-flush-crashes] [--flush-crash-rate P] [--lockstep]`: run seeded simulations of a sentinel group under crashes, partitions, message loss and
+// [--no-clock-jumps] [--no-flush-crashes] [--flush-crash-rate P] [--lockstep] [--disk-errors P]`: run seeded simulations of a sentinel group under crashes, partitions, message loss and
 // clock jumps; exit 1 if any invariant is violated (see world.ts). `--seed S --verbose` replays one seed exactly
 // and prints its history; every failure prints the command that does that.
 import { parseArgs } from 'node:util';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     'no-flush-crashes': { type: 'boolean', default: false },
     'flush-crashes': { type: 'boolean', default: false },
     lockstep: { type: 'boolean', default: false },
+    'disk-errors': { type: 'string' },
     'flush-crash-rate': { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
@@ -48,6 +49,7 @@ for (let seed = from; seed < from + count; seed++) {
   if (values['no-flush-crashes']) opts.flushCrashes = false;
   if (values['flush-crashes']) opts.flushCrashes = true;
   if (values.lockstep) opts.lockstep = true;
+  if (values['disk-errors'] !== undefined) opts.diskErrorRate = Number(values['disk-errors']);
   if (values['flush-crash-rate'] !== undefined) opts.flushCrashRate = Number(values['flush-crash-rate']);
   const r = runSimulation(opts);
   failovers += r.failovers;

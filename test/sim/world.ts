@@ -188,6 +188,8 @@ export interface SimOptions {
    * crashes unless asked for).
    */
   lockstep?: boolean;
+  /** Probability that a config write fails during the fault phase (the runtime drops what waited for it). */
+  diskErrorRate?: number;
   verbose?: boolean;
 }
 
@@ -224,6 +226,7 @@ export function replayCommand(o: SimOptions): string {
   if (o.healMs !== undefined && o.healMs !== SIM_DEFAULTS.healMs) parts.push(`--heal-ms ${o.healMs}`);
   if (o.clockJumps === false) parts.push('--no-clock-jumps');
   if (o.lockstep) parts.push('--lockstep');
+  if (o.diskErrorRate) parts.push(`--disk-errors ${o.diskErrorRate}`);
   if (o.flushCrashes === false && !o.lockstep) parts.push('--no-flush-crashes');
   if (o.flushCrashes === true && o.lockstep) parts.push('--flush-crashes');
   if (o.flushCrashRate !== undefined && o.flushCrashRate !== SIM_DEFAULTS.flushCrashRate)
@@ -275,6 +278,7 @@ export function runSimulation(o: SimOptions): SimResult {
   const lockstep = o.lockstep ?? false;
   const flushCrashes = o.flushCrashes ?? !lockstep;
   const flushCrashRate = o.flushCrashRate ?? SIM_DEFAULTS.flushCrashRate;
+  const diskErrorRate = o.diskErrorRate ?? 0;
   const nodes: Node[] = [];
   for (let i = 0; i <= (o.replicas ?? SIM_DEFAULTS.replicas); i++) {
     nodes.push({
@@ -423,7 +427,8 @@ export function runSimulation(o: SimOptions): SimResult {
   let releasing: Effect | null = null;
 
   /** I1: one vote per sentinel per epoch (across restarts: the run id survives them), as announced or replied. */
-  function sawVote(s: Sentinel, runid: string, ep: number, announced: boolean): void {
+  function sawVote(s: Sentinel, runid: string, ep: number, how: 'announced' | 'replied' | 'on disk'): void {
+    const announced = how === 'announced';
     const key = `${s.runId}/${ep}`;
     const prev = votes.get(key);
     if (prev !== undefined && prev !== runid) violate(`I1 S${s.idx} voted twice in epoch ${ep}: ${prev} then ${runid}`);
@@ -432,7 +437,8 @@ export function runSimulation(o: SimOptions): SimResult {
     // announcements are ordered.
     if (announced && ep < (maxVotedEpoch.get(s.runId) ?? 0))
       violate(`I3 S${s.idx} voted in epoch ${ep} after voting in a later one`);
-    maxVotedEpoch.set(s.runId, Math.max(ep, maxVotedEpoch.get(s.runId) ?? 0));
+    // What became visible (for I3's "no visible vote missing from disk at a crash").
+    if (how !== 'on disk') maxVotedEpoch.set(s.runId, Math.max(ep, maxVotedEpoch.get(s.runId) ?? 0));
   }
 
   /** I1 on what became visible: votes and elections, checked as the runtime releases them. */
@@ -442,7 +448,7 @@ export function runSimulation(o: SimOptions): SimResult {
     if (o.verbose) console.log(`${sched.now} S${s.idx} ${e.type} ${e.payload}`);
     if (e.type === '+vote-for-leader') {
       const [runid = '', epochS = '0'] = e.payload.split(' ');
-      sawVote(s, runid, Number(epochS), true);
+      sawVote(s, runid, Number(epochS), 'announced');
     } else if (e.type === '+elected-leader') {
       // I1: at most one leader per epoch.
       const at = producedIn.get(e);
@@ -599,8 +605,20 @@ export function runSimulation(o: SimOptions): SimResult {
         });
       });
     }
+    const fails = diskErrorRate > 0 && sched.now < chaosMs && rng.chance(diskErrorRate);
     sched.at(sched.now + ms, () => {
       if (s.gen !== gen) return;
+      if (fails) {
+        // The write failed (EIO, ENOSPC): the old file stays and the runtime is told.
+        if (s.flushing === state) s.flushing = null;
+        sched.at(
+          sched.now,
+          whenAwake(s, () => {
+            if (s.gen === gen) done(new Error('EIO'));
+          }),
+        );
+        return;
+      }
       commit(s, state);
       sched.at(
         sched.now,
@@ -631,6 +649,8 @@ export function runSimulation(o: SimOptions): SimResult {
         violate(`I3 S${s.idx} persisted leader-epoch went back ${mb.leaderEpoch} → ${ma.leaderEpoch}`);
     }
     s.persisted = after;
+    // A vote on disk counts as cast even if its announcement was dropped (a write before it failed).
+    if (ma?.leader !== undefined && ma.leaderEpoch > 0) sawVote(s, ma.leader, ma.leaderEpoch, 'on disk');
   }
 
   function closeLink(l: SimLink): void {
@@ -797,7 +817,7 @@ export function runSimulation(o: SimOptions): SimResult {
               reply[1] !== '*' &&
               typeof reply[2] === 'number'
             )
-              sawVote(peer, reply[1], reply[2], false);
+              sawVote(peer, reply[1], reply[2], 'replied');
             answer(reply);
           });
         } else if (name === 'PUBLISH') {
