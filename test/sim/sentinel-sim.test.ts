@@ -1,7 +1,7 @@
 // CI run of the seeded simulation (test/sim/world.ts), which drives the production SentinelRuntime: 1,400 seeds
 // over five group shapes and 100 lockstep seeds (L1), every invariant (I1-I6) checked at every step, crashes
-// (also in the middle of a config write), failing config writes, partitions, message loss and clock jumps (TILT) injected. A failure prints the command that replays
-// the seed exactly. VIGIL_SIM_SCALE=N runs N times the seeds; `npm run sim -- --seeds N` runs any number.
+// (also in the middle of a config write), failing config writes, partitions, message loss and clock jumps (TILT)
+// injected. A failure prints the command that replays the seed exactly. VIGIL_SIM_SCALE=N runs N times the seeds; `npm run sim -- --seeds N` runs any number.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { replayCommand, runSimulation } from './world.js';
