@@ -44,6 +44,14 @@ import { Instance, InstanceLink, failoverStateOrder, replicaName } from './insta
 import type { FailoverState, InflightCommand } from './instance.js';
 import { ctime } from './timefmt.js';
 import { HELLO_CHANNEL, MAX_DESYNC_MS, MAX_PENDING_COMMANDS, defaultTimings } from './types.js';
+
+/** Split-vote avoidance (see "Votes and election"): the candidacy delay after ODOWN, and the retry schedule. */
+export const CANDIDACY_JITTER_MS = 150;
+export const SPLIT_RETRY_MS = 100;
+export const SPLIT_RETRY_STEP_MS = 300;
+export const SPLIT_RETRY_JITTER_MS = 50;
+/** Fast retries in a row before falling back to Redis's 2 x failover-timeout (bounds epoch growth). */
+export const MAX_SPLIT_RETRIES = 5;
 import type { Clock, Effect, LinkKind, LogLevel, ReplyTag, Rng, Timings } from './types.js';
 
 export interface CoreOptions {
@@ -1063,6 +1071,18 @@ export class SentinelCore {
   // ===================================================================================================
   // Votes and election
   // ===================================================================================================
+  //
+  // Split votes (Vigil; docs/sentinel.md "Elections"). Vigil's sentinels tick and ask each other fast, so two of
+  // them can see the same master ODOWN within a millisecond and both become candidates in the same epoch, each
+  // voting for itself; Redis then waits for the election timeout and 2 x failover-timeout before trying again.
+  // Three changes keep the majority live without weakening the one-vote-per-epoch rule that makes it safe:
+  //  - a randomised candidacy delay (0..CANDIDACY_JITTER_MS from the injected rng) after ODOWN; a vote request
+  //    from another candidate in the meantime gets our vote and cancels our candidacy (Raft's randomised
+  //    election timeout);
+  //  - the election counts only votes cast in the epoch it is deciding;
+  //  - once the votes we know of show that nobody can win our epoch (counting as possible voters only peers that
+  //    are connected and not SDOWN), we abort at once and try again in a new epoch after SPLIT_RETRY_MS plus
+  //    SPLIT_RETRY_STEP_MS per candidate whose run id sorts before ours, so the two do not collide again.
 
   /** sentinelVoteLeader: cast (or repeat) our vote for `reqRunId` in `reqEpoch`. */
   voteLeader(m: Instance, reqEpoch: number, reqRunId: string): { leader: string | null; leaderEpoch: number } {
@@ -1078,6 +1098,9 @@ export class SentinelCore {
       this.event('warning', '+vote-for-leader', m, `${m.leader} ${m.leaderEpoch}`);
       if (m.leader.toLowerCase() !== this.myid.toLowerCase()) {
         m.failoverStartAt = this.now() + this.rng.int(MAX_DESYNC_MS);
+        // We back another candidate: no candidacy of ours in the meantime, no split-vote retry either.
+        m.candidacyAt = 0;
+        m.splitRetryAt = 0;
       }
     }
     return { leader: m.leader, leaderEpoch: m.leaderEpoch };
@@ -1088,8 +1111,8 @@ export class SentinelCore {
     const voters = m.sentinels.size + 1;
     const counters = new Map<string, number>();
     for (const s of m.sentinels.values()) {
-      if (s.leader !== null && s.leaderEpoch === this.currentEpoch)
-        counters.set(s.leader, (counters.get(s.leader) ?? 0) + 1);
+      // Only votes cast in the epoch being decided (Redis counts those of the current epoch, which may be later).
+      if (s.leader !== null && s.leaderEpoch === epoch) counters.set(s.leader, (counters.get(s.leader) ?? 0) + 1);
     }
     let winner: string | null = null;
     let maxVotes = 0;
@@ -1133,19 +1156,73 @@ export class SentinelCore {
   }
 
   private startFailoverIfNeeded(m: Instance): boolean {
-    if (!m.odown) return false;
-    if (m.failoverInProgress) return false;
-    const now = this.now();
-    if (now - m.failoverStartAt < m.failoverTimeoutMs * 2) {
-      if (m.failoverDelayLogged !== m.failoverStartAt) {
-        const at = m.failoverStartAt + m.failoverTimeoutMs * 2;
-        this.log('warning', `Next failover delay: I will not start a failover before ${ctime(at)}`);
-        m.failoverDelayLogged = m.failoverStartAt;
-      }
+    if (!m.odown) {
+      m.candidacyAt = 0;
+      m.splitRetryAt = 0;
+      m.splitRetries = 0;
       return false;
     }
+    if (m.failoverInProgress) return false;
+    const now = this.now();
+    if (m.splitRetryAt !== 0) {
+      // Our turn after a split vote (voting for another candidate meanwhile cancels it).
+      if (now < m.splitRetryAt) return false;
+    } else {
+      if (now - m.failoverStartAt < m.failoverTimeoutMs * 2) {
+        m.candidacyAt = 0;
+        if (m.failoverDelayLogged !== m.failoverStartAt) {
+          const at = m.failoverStartAt + m.failoverTimeoutMs * 2;
+          this.log('warning', `Next failover delay: I will not start a failover before ${ctime(at)}`);
+          m.failoverDelayLogged = m.failoverStartAt;
+        }
+        return false;
+      }
+      if (m.candidacyAt === 0) m.candidacyAt = now + this.rng.int(CANDIDACY_JITTER_MS + 1);
+      if (now < m.candidacyAt) return false;
+    }
+    m.candidacyAt = 0;
+    m.splitRetryAt = 0;
     this.startFailover(m);
     return true;
+  }
+
+  /** Milliseconds until the core wants a tick sooner than its period (a candidacy delay or a retry ends). */
+  wakeInMs(): number | null {
+    const now = this.now();
+    let at = Infinity;
+    // Only deadlines still ahead: one that passed while something else held the failover back (TILT) waits for
+    // the next ordinary tick instead of spinning.
+    for (const m of this.masters.values()) {
+      if (m.candidacyAt > now) at = Math.min(at, m.candidacyAt);
+      if (m.splitRetryAt > now) at = Math.min(at, m.splitRetryAt);
+    }
+    return at === Infinity ? null : at - now;
+  }
+
+  /**
+   * Whether the votes we know of for our failover epoch leave nobody able to win it. Peers that are connected and
+   * not SDOWN and have not voted in it yet might still vote for anyone; the others count as not voting.
+   */
+  private splitVote(m: Instance): string[] | null {
+    const epoch = m.failoverEpoch;
+    const me = this.myid.toLowerCase();
+    const counters = new Map<string, number>();
+    if (m.leader !== null && m.leaderEpoch === epoch) counters.set(m.leader.toLowerCase(), 1);
+    let open = 0;
+    for (const s of m.sentinels.values()) {
+      if (s.leader !== null && s.leaderEpoch === epoch) {
+        const id = s.leader.toLowerCase();
+        counters.set(id, (counters.get(id) ?? 0) + 1);
+      } else if (!s.disconnected && !s.sdown) {
+        open++;
+      }
+    }
+    const rivals = [...counters.keys()].filter((id) => id !== me);
+    if (rivals.length === 0) return null;
+    const voters = m.sentinels.size + 1;
+    const needed = Math.max(Math.floor(voters / 2) + 1, m.quorum);
+    for (const votes of counters.values()) if (votes + open >= needed) return null;
+    return [me, ...rivals].sort();
   }
 
   private abortFailover(m: Instance): void {
@@ -1195,6 +1272,20 @@ export class SentinelCore {
     const leader = this.getLeader(m, m.failoverEpoch);
     const isLeader = leader !== null && leader.toLowerCase() === this.myid.toLowerCase();
     if (!isLeader && !m.forceFailover) {
+      const candidates = m.splitRetries < MAX_SPLIT_RETRIES ? this.splitVote(m) : null;
+      if (candidates) {
+        const rank = candidates.indexOf(this.myid.toLowerCase());
+        const delay = SPLIT_RETRY_MS + rank * SPLIT_RETRY_STEP_MS + this.rng.int(SPLIT_RETRY_JITTER_MS);
+        this.log(
+          'warning',
+          `Split vote in epoch ${m.failoverEpoch} (${candidates.length} candidates): trying again in ${delay} ms`,
+        );
+        this.event('warning', '-failover-abort-not-elected', m, this.details(m));
+        this.abortFailover(m);
+        m.splitRetries++;
+        m.splitRetryAt = this.now() + delay;
+        return;
+      }
       const electionTimeout = Math.min(this.timings.electionTimeoutMs, m.failoverTimeoutMs);
       if (this.now() - m.failoverStartAt > electionTimeout) {
         this.event('warning', '-failover-abort-not-elected', m, this.details(m));
@@ -1203,6 +1294,7 @@ export class SentinelCore {
       return;
     }
     this.event('warning', '+elected-leader', m, this.details(m));
+    m.splitRetries = 0;
     if (this.simFailure.crashAfterElection) {
       this.log('warning', 'Simulated failure: crash after election');
       this.effects.push({ t: 'exit', code: 99 });
