@@ -107,12 +107,12 @@ async function startFleet(h: Harness, impl: SentinelImpl): Promise<Fleet> {
     );
   }
   for (let i = 0; i < 3; i++) {
-    const env: NodeJS.ProcessEnv = {};
+    const nodeArgs: string[] = [];
     if (values.profile && impl === 'vigil') {
       mkdirSync(values.profile, { recursive: true });
-      env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${values.profile}`;
+      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${values.profile}`);
     }
-    fleet.sentinels.push(await h.sentinel({ impl, conf: lines.join('\n'), env }));
+    fleet.sentinels.push(await h.sentinel({ impl, conf: lines.join('\n'), nodeArgs }));
   }
   const expectedMasters = MASTERS + (values.failover ? 1 : 0);
   // Discovery: every sentinel lists every master as ok with 3 sentinels and its replicas.

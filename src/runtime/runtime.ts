@@ -49,6 +49,7 @@ export class SentinelRuntime implements SentinelHost {
   private tickTimer: NodeJS.Timeout | null = null;
   private running = false;
   private flushChain: Promise<void> = Promise.resolve();
+  private flushQueued: Promise<void> | null = null;
   private readonly logger: Logger;
   private readonly exit: (code: number) => void;
   /** Whether myid had to be generated (flushed at start like Redis). */
@@ -175,10 +176,16 @@ export class SentinelRuntime implements SentinelHost {
     return flush;
   }
 
-  /** Write the config; resolves true on success. Writes are serialised so they land in order. */
+  /**
+   * Write the config. Writes are serialised so they land in order, and coalesced: a flush asked for while another
+   * is waiting to start joins it. The snapshot is taken when the write starts, so it holds every change made before
+   * any of the callers asked (discovering 200 masters' peers asks 400 times; one write follows the one in flight).
+   */
   flushNow(): Promise<void> {
-    const state = this.core.snapshot();
+    if (this.flushQueued) return this.flushQueued;
     const p = this.flushChain.then(async () => {
+      this.flushQueued = null;
+      const state = this.core.snapshot();
       try {
         await this.opts.persist(state);
         this.logger.log('debug', 'Sentinel new configuration saved on disk');
@@ -190,6 +197,7 @@ export class SentinelRuntime implements SentinelHost {
         throw e;
       }
     });
+    this.flushQueued = p;
     this.flushChain = p.catch(() => undefined);
     return p;
   }

@@ -212,6 +212,8 @@ export interface SentinelOptions {
   /** Extra command-line arguments after the config path. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Node options for a Vigil sentinel (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 /** The command line that runs our sentinel: from source by default, compiled with VIGIL_USE_DIST=1. */
@@ -282,6 +284,7 @@ export class Harness {
       prefix = [];
     } else {
       ({ cmd, args: prefix } = vigilSentinelCommand());
+      prefix = [...(opts.nodeArgs ?? []), ...prefix];
     }
     const args = [...prefix, confPath, '--port', String(port), ...(opts.args ?? [])];
     const proc = await this.serverProc(
