@@ -5,7 +5,8 @@
 // master (with one replica) to the first +switch-master while all the others are monitored.
 //
 //   npx tsx bench/scale/run.ts [--masters 200] [--replicas 0] [--warmup 15] [--window 40] [--impl both|vigil|redis]
-//                              [--down-after 5000] [--failover] [--profile DIR] [--out bench/scale/results.json]
+//                              [--down-after 5000] [--failover] [--profile DIR] [--node-args '--flag ...']
+//                              [--out bench/scale/results.json]
 //
 // Both fleets run at once so that whatever else loads this shared machine loads both. CPU comes from
 // /proc/PID/stat (utime+stime) deltas over the window, RSS from /proc/PID/status at its end, commands from each
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     'down-after': { type: 'string', default: '5000' },
     failover: { type: 'boolean', default: false },
     profile: { type: 'string' },
+    'node-args': { type: 'string' },
     out: { type: 'string', default: 'bench/scale/results.json' },
   },
 });
@@ -107,7 +109,7 @@ async function startFleet(h: Harness, impl: SentinelImpl): Promise<Fleet> {
     );
   }
   for (let i = 0; i < 3; i++) {
-    const nodeArgs: string[] = [];
+    const nodeArgs: string[] = impl === 'vigil' && values['node-args'] ? values['node-args'].split(' ') : [];
     if (values.profile && impl === 'vigil') {
       mkdirSync(values.profile, { recursive: true });
       nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${values.profile}`);
@@ -194,6 +196,7 @@ async function main(): Promise<void> {
     for (const impl of IMPLS) {
       const t = Date.now();
       fleets.push(await startFleet(h, impl));
+      console.log(`${impl}: sentinel pids ${fleets.at(-1)!.sentinels.map((x) => x.pid).join(' ')}`);
       console.log(`${impl}: fleet up in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     }
     console.log(
