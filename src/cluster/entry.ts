@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SENTINEL_NODE_FLAGS } from '../cli/node-flags.js';
 
 /** Repository (or installed package) root: this file is src/cluster/entry.ts or dist/cluster/entry.js. */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -23,12 +24,12 @@ export function vigilSentinelLaunch(): Launch | { missing: string } {
   if (FROM_SOURCE) {
     const src = join(REPO_ROOT, 'src/cli/sentinel-main.ts');
     if (!existsSync(src)) return { missing: `Vigil's sentinel is not in this tree yet (${src})` };
-    return { cmd: process.execPath, args: [...tsxImport(), src] };
+    return { cmd: process.execPath, args: [...SENTINEL_NODE_FLAGS, ...tsxImport(), src] };
   }
   const built = join(REPO_ROOT, 'dist/cli/sentinel-main.js');
   if (!existsSync(built))
     return { missing: `Vigil's sentinel is not built (${built} is missing): run \`npm run build\`` };
-  return { cmd: process.execPath, args: [join(REPO_ROOT, 'bin/vigil-sentinel')] };
+  return { cmd: process.execPath, args: [...SENTINEL_NODE_FLAGS, join(REPO_ROOT, 'bin/vigil-sentinel')] };
 }
 
 /** `node … vigil <args>`; for the proxy, with a check that the proxy subcommand exists. */

@@ -603,9 +603,20 @@ export class SentinelCore {
     return this.timings.infoPeriodMs;
   }
 
-  /** How often this instance is PINGed (Vigil: every 100 ms, never slower than Redis's PING-PERIOD). */
+  /**
+   * How often this instance is PINGed. Peer sentinels: every 100 ms (one shared link per peer, whatever the number
+   * of masters, and fencing needs fresh contact). Masters and replicas: Redis's PING-PERIOD, or a third of
+   * down-after when that is shorter (never under 100 ms), because silence is measured from the last valid reply
+   * (see checkSdown): two PINGs and a late tick fit inside down-after before it can expire.
+   */
   private pingPeriodFor(ri: Instance): number {
-    return Math.min(ri.downAfterMs, this.timings.pingPeriodMs, FAST_PING_MS);
+    if (ri.kind === 'sentinel') return Math.min(ri.downAfterMs, this.timings.pingPeriodMs, FAST_PING_MS);
+    return Math.min(this.timings.pingPeriodMs, Math.max(FAST_PING_MS, Math.floor(ri.downAfterMs / 3)));
+  }
+
+  /** The period peer sentinels are PINGed at (what the fencing contact window is measured in). */
+  private peerPingPeriod(m: Instance): number {
+    return Math.min(m.downAfterMs, this.timings.pingPeriodMs, FAST_PING_MS);
   }
 
   private sendPeriodic(ri: Instance): void {
@@ -613,14 +624,15 @@ export class SentinelCore {
     if (ri.link.pendingCommands >= MAX_PENDING_COMMANDS * ri.link.refcount) return;
     const now = this.now();
     const infoPeriod = this.infoPeriodFor(ri);
-    // PINGs go out every 100 ms (Redis: every PING-PERIOD): a hung server is noticed by the first unanswered
-    // PING, so this only shortens the delay before down-after starts counting; down-after itself is unchanged.
     const pingPeriod = this.pingPeriodFor(ri);
     if (ri.kind !== 'sentinel' && (ri.infoRefreshAt === 0 || now - ri.infoRefreshAt > infoPeriod)) {
       // One INFO in flight at a time unless it is old: a stopped server must not collect a pile of them.
       if (ri.infoInFlight === 0 || now - ri.infoSentAt > Math.max(infoPeriod, 1000)) this.sendInfo(ri);
     }
-    if (now - ri.link.lastPongAt > pingPeriod && now - ri.link.lastPingAt > pingPeriod / 2) this.sendPing(ri);
+    // Once a PING is late, probe every 100 ms until something answers: silence costs nothing in steady state,
+    // and a lost or slow reply gets several retries inside down-after.
+    const retryAfter = ri.link.actPingAt !== 0 ? Math.min(FAST_PING_MS, pingPeriod / 2) : pingPeriod / 2;
+    if (now - ri.link.lastPongAt > pingPeriod && now - ri.link.lastPingAt > retryAfter) this.sendPing(ri);
     if (now - ri.lastPubAt > this.timings.publishPeriodMs) this.sendHello(ri);
   }
 
@@ -953,9 +965,20 @@ export class SentinelCore {
 
   private checkSdown(ri: Instance): void {
     const now = this.now();
+    // down-after is silence: the time since the last valid reply (PONG, LOADING, MASTERDOWN) while a PING is
+    // unanswered. Redis counts from its oldest unanswered PING instead, which adds up to one PING period; counting
+    // from the reply lets masters be PINGed at Redis's rate and still be declared down down-after after they last
+    // answered. The silence counted never starts more than one PING period before that unanswered PING: when we
+    // were not asking (this process stalled, the clock jumped, the link just came back), the quiet was ours.
+    // With a down-after under 3 tick-sized PING periods, count from the unanswered PING as Redis does.
     let elapsed = 0;
-    if (ri.link.actPingAt !== 0) elapsed = now - ri.link.actPingAt;
-    else if (ri.disconnected) elapsed = now - ri.link.lastAvailAt;
+    if (ri.link.actPingAt !== 0) {
+      const since =
+        ri.downAfterMs >= 3 * FAST_PING_MS
+          ? Math.max(ri.link.lastAvailAt, ri.link.actPingAt - this.pingPeriodFor(ri))
+          : ri.link.actPingAt;
+      elapsed = now - since;
+    } else if (ri.disconnected) elapsed = now - ri.link.lastAvailAt;
 
     // Force-close a cmd link that looks stuck (it may be a half-open connection).
     if (
@@ -1664,7 +1687,7 @@ export class SentinelCore {
 
   private fenceWanted(m: Instance, now: number): boolean {
     return (
-      m.vigilFencing && m.failoverState === 'none' && !m.sdown && othersCouldFailOver(m, now, this.pingPeriodFor(m))
+      m.vigilFencing && m.failoverState === 'none' && !m.sdown && othersCouldFailOver(m, now, this.peerPingPeriod(m))
     );
   }
 
@@ -1715,7 +1738,7 @@ export class SentinelCore {
         ri.fenceActive = true;
         ri.fenceContactBackAt = 0;
         this.fenceApply(ri);
-        const { out, windowMs } = peersOutOfContact(ri, now, this.pingPeriodFor(ri));
+        const { out, windowMs } = peersOutOfContact(ri, now, this.peerPingPeriod(ri));
         this.event(
           'warning',
           '+vigil-fence',

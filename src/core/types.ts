@@ -76,7 +76,18 @@ export type LinkKind = 'cmd' | 'pubsub';
 /** What a reply on a link is for: the core routes replies by this tag. */
 /** `mf-offset`: the INFO sent right after CLIENT PAUSE in a coordinated manual failover (its final offset). */
 /** `mf-clients`: the CLIENT LIST replies sent with it (which clients the demotion drops). */
-export type ReplyTag = 'ping' | 'info' | 'publish' | 'is-master-down' | 'mf-offset' | 'mf-clients' | 'fence-get' | 'fence-set' | 'fence-clients' | 'fence-check' | 'ignore';
+export type ReplyTag =
+  | 'ping'
+  | 'info'
+  | 'publish'
+  | 'is-master-down'
+  | 'mf-offset'
+  | 'mf-clients'
+  | 'fence-get'
+  | 'fence-set'
+  | 'fence-clients'
+  | 'fence-check'
+  | 'ignore';
 
 export type Effect =
   /** Open an outbound connection; `handshake` commands are written first (AUTH, CLIENT SETNAME, SUBSCRIBE). */

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SENTINEL_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { RespClient } from './client.js';
 import { freePort } from './ports.js';
 import { requireBinary } from './binaries.js';
@@ -212,15 +213,20 @@ export interface SentinelOptions {
   /** Extra command-line arguments after the config path. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Node options for a Vigil sentinel (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 /** The command line that runs our sentinel: from source by default, compiled with VIGIL_USE_DIST=1. */
 export function vigilSentinelCommand(): { cmd: string; args: string[] } {
   if (process.env.VIGIL_USE_DIST === '1')
-    return { cmd: process.execPath, args: [join(REPO_ROOT, 'bin/vigil-sentinel')] };
+    return { cmd: process.execPath, args: [...SENTINEL_NODE_FLAGS, join(REPO_ROOT, 'bin/vigil-sentinel')] };
   // Absolute loader URL: the process runs with its temp dir as cwd, where a bare 'tsx' does not resolve.
   const tsx = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  return { cmd: process.execPath, args: ['--import', tsx, join(REPO_ROOT, 'src/cli/sentinel-main.ts')] };
+  return {
+    cmd: process.execPath,
+    args: [...SENTINEL_NODE_FLAGS, '--import', tsx, join(REPO_ROOT, 'src/cli/sentinel-main.ts')],
+  };
 }
 
 export class Harness {
@@ -282,6 +288,7 @@ export class Harness {
       prefix = [];
     } else {
       ({ cmd, args: prefix } = vigilSentinelCommand());
+      prefix = [...(opts.nodeArgs ?? []), ...prefix];
     }
     const args = [...prefix, confPath, '--port', String(port), ...(opts.args ?? [])];
     const proc = await this.serverProc(
