@@ -2,4 +2,4 @@
 // Runs inside anonymous network namespaces; see test/chaos/lib/outer.ts for the environment knobs.
 import { chaosTests } from './lib/outer.js';
 
-chaosTests(['minority-partition', 'minority-partition-proxy', 'majority-partition']);
+chaosTests(['minority-partition', 'minority-partition-proxy', 'majority-partition', 'one-way-cut', 'flapping-link']);

@@ -263,6 +263,19 @@ export class ChaosCluster {
     if (tables.length) nft(tables.map((t) => `delete table inet ${t}`).join('\n'));
   }
 
+  /** SIGKILL a sentinel and start it again on the same config file (its log is appended to). */
+  async restartSentinel(i: number): Promise<void> {
+    const n = this.nodes[i] as NodeProcs;
+    await n.sentinel.kill('SIGKILL');
+    await n.sentinel.start();
+  }
+
+  /** A sentinel's myid, from its config file. */
+  myid(i: number): string {
+    const text = readFileSync((this.nodes[i] as NodeProcs).confPath, 'utf8');
+    return /^sentinel myid (\w+)/m.exec(text)?.[1] ?? '';
+  }
+
   // ---- observation
 
   async masterAddrFrom(i: number): Promise<string | null> {

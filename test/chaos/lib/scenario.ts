@@ -69,9 +69,18 @@ export interface Scenario {
   redisByDesign?: string[];
   /** Upper bound on the acknowledged-lost percentage for Vigil (none: measured and reported only). */
   vigilAckedLostMaxPct?: number;
+  /**
+   * A known Vigil bug this scenario exposes (issue text): Vigil's run is reported as a node:test TODO, so it runs
+   * and its failures show, without failing the suite. Remove once fixed.
+   */
+  vigilKnownIssue?: string;
   /** Unshare a mount namespace too (disk scenarios). */
   mountNs?: boolean;
   convergeTimeoutMs?: number;
+  /** Let the writers run this long before the fault (default: until 50 writes are acknowledged). */
+  warmupMs?: number;
+  /** Before anything starts (e.g. mount a tmpfs over a sentinel's dir). */
+  prepare?(cluster: ChaosCluster): void;
   run(ctx: Ctx): Promise<void>;
 }
 
@@ -145,6 +154,7 @@ export async function runScenario(sc: Scenario, impl: Impl): Promise<ScenarioRes
   const writers: SetWriter[] = [];
   let result: ScenarioResult | undefined;
   try {
+    sc.prepare?.(cluster);
     await cluster.start();
     const binding = await cluster.assertBinding();
     check('binding', binding.length === 0, binding.join('; ') || 'every link leaves from its node address');
@@ -168,6 +178,7 @@ export async function runScenario(sc: Scenario, impl: Impl): Promise<ScenarioRes
         timeoutMs: 15000,
       },
     );
+    if (sc.warmupMs) await sleep(sc.warmupMs);
     const faultAt = Date.now();
     await sc.run(ctx);
     const healedAt = Date.now();

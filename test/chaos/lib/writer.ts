@@ -8,6 +8,8 @@ export interface Op {
   type: 'ok' | 'fail' | 'info';
   call: number;
   ret: number;
+  /** Address of the server the client was connected to when the reply came (or the op failed). */
+  node?: string;
   err?: string;
 }
 
@@ -34,6 +36,8 @@ export class SetWriter {
       enableOfflineQueue: true,
       lazyConnect: false,
       retryStrategy: () => 100,
+      // A command sent to a server that then went away is not silently re-sent elsewhere (it stays indeterminate).
+      autoResendUnfulfilledCommands: false,
       // A demoted master answers READONLY: reconnect, so a Sentinel-aware client asks the sentinels again.
       reconnectOnError: (err) => err.message.startsWith('READONLY'),
     };
@@ -64,23 +68,44 @@ export class SetWriter {
     }
   }
 
+  private where(): string {
+    const st = this.client.stream as { remoteAddress?: string; remotePort?: number } | undefined;
+    return st?.remoteAddress ? `${st.remoteAddress}:${st.remotePort ?? ''}` : '?';
+  }
+
   private async one(v: string): Promise<void> {
     const call = Date.now();
     try {
-      await this.client.sadd(this.key, v);
-      if (this.wait) {
-        const n = Number(await this.client.call('WAIT', '1', '200'));
-        if (!(n >= 1)) {
-          this.ops.push({ v, type: 'info', call, ret: Date.now(), err: 'WAIT 0' });
-          return;
-        }
+      if (!this.wait) {
+        await this.client.sadd(this.key, v);
+        this.ops.push({ v, type: 'ok', call, ret: Date.now(), node: this.where() });
+        return;
       }
-      this.ops.push({ v, type: 'ok', call, ret: Date.now() });
+      // SADD and WAIT must run on ONE connection: a WAIT resent on a new connection (after a reconnect) counts
+      // replicas for that connection's writes, i.e. none, and confirms nothing.
+      const stream = this.client.stream;
+      const replies = await this.client.pipeline().sadd(this.key, v).call('WAIT', '1', '200').exec();
+      const same = this.client.stream === stream;
+      const [saddErr] = replies?.[0] ?? [new Error('no reply')];
+      const [waitErr, waitN] = replies?.[1] ?? [new Error('no reply'), 0];
+      if (saddErr) throw saddErr;
+      if (waitErr || !same || !(Number(waitN) >= 1)) {
+        const why = waitErr ? waitErr.message : !same ? 'reconnected between SADD and WAIT' : 'WAIT 0';
+        this.ops.push({ v, type: 'info', call, ret: Date.now(), node: this.where(), err: why.slice(0, 60) });
+        return;
+      }
+      this.ops.push({ v, type: 'ok', call, ret: Date.now(), node: this.where() });
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      // A WAIT error after a successful SADD is indeterminate, like a timeout.
-      const definite = err instanceof ReplyError && !msg.startsWith('WAIT');
-      this.ops.push({ v, type: definite ? 'fail' : 'info', call, ret: Date.now(), err: msg.slice(0, 60) });
+      const definite = err instanceof ReplyError;
+      this.ops.push({
+        v,
+        type: definite ? 'fail' : 'info',
+        call,
+        ret: Date.now(),
+        node: this.where(),
+        err: msg.slice(0, 60),
+      });
     }
   }
 
@@ -104,6 +129,10 @@ export interface SetCheck {
   recovered: number;
   /** First call / last return of lost ops, ms relative to the cluster start. */
   lostWindow: [number, number] | null;
+  /** Lost acknowledged writes per acknowledging server. */
+  lostByNode: Record<string, number>;
+  /** A few lost ops, for the report. */
+  lostSample: Op[];
 }
 
 /** The set checker of reliability.md §6.3. */
@@ -128,5 +157,11 @@ export function checkSet(key: string, ops: Op[], present: Set<string>, t0: numbe
     failedButPresent: ops.filter((o) => o.type === 'fail' && present.has(o.v)).length,
     recovered: ops.filter((o) => o.type === 'info' && present.has(o.v)).length,
     lostWindow,
+    lostByNode: lostOps.reduce<Record<string, number>>((acc, o) => {
+      const k = o.node ?? '?';
+      acc[k] = (acc[k] ?? 0) + 1;
+      return acc;
+    }, {}),
+    lostSample: lostOps.slice(0, 5).map((o) => ({ ...o, call: o.call - t0, ret: o.ret - t0 })),
   };
 }
