@@ -2,4 +2,11 @@
 // restarts mid-failover and two at once, the empty-master reboot of issue 14.
 import { chaosTests } from './lib/outer.js';
 
-chaosTests(['kill-leader-elected', 'sigstop-leader', 'sigstop-master', 'empty-master-reboot']);
+chaosTests([
+  'kill-leader-elected',
+  'leader-crash-after-election',
+  'leader-crash-after-promotion',
+  'sigstop-leader',
+  'sigstop-master',
+  'empty-master-reboot',
+]);

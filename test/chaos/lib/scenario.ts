@@ -1,6 +1,7 @@
 // Runs one scenario against one implementation, inside the namespace: start the group, run the writers, apply
 // the scenario's faults, heal, wait for convergence, then check the history and the event logs.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OwnedProcess, REPO_ROOT } from '../../harness/harness.js';
@@ -85,6 +86,16 @@ export interface Scenario {
 }
 
 export const DEFAULT_TIMINGS: ClusterTimings = { downAfterMs: 2000, failoverTimeoutMs: 6000 };
+
+/** Unmount (in this private mount namespace) everything mounted under dir, innermost first. */
+function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(dir + '/'))
+    .reverse();
+  for (const m of mounts) spawnSync('umount', [m]);
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -279,10 +290,17 @@ export async function runScenario(sc: Scenario, impl: Impl): Promise<ScenarioRes
     for (const w of writers) await w.stop().catch(() => {});
     await proxy?.kill('SIGKILL');
     await cluster.stop();
+    if (sc.mountNs) unmountUnder(runDir);
     const failed = !result || result.checks.some((c) => !c.ok);
     if (failed || process.env.VIGIL_KEEP_TEST_DIRS === '1') {
       process.stderr.write(`chaos: run dir kept: ${runDir}\n`);
       if (failed) process.stderr.write(cluster.logs() + '\n');
-    } else rmSync(runDir, { recursive: true, force: true });
+    } else {
+      try {
+        rmSync(runDir, { recursive: true, force: true });
+      } catch (err) {
+        process.stderr.write(`chaos: could not remove ${runDir}: ${(err as Error).message}\n`);
+      }
+    }
   }
 }

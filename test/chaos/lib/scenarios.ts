@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, wr
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { waitFor } from '../../harness/wait.js';
-import { NODE_IPS, REDIS_PORT, type ChaosCluster } from './cluster.js';
+import { NODE_IPS, REDIS_PORT, SENTINEL_PORT, query, type ChaosCluster } from './cluster.js';
 import type { Ctx, Scenario } from './scenario.js';
 
 /** Cut `a` from `b` for `ms`, recording which side is a minority; heals before returning. */
@@ -176,6 +176,33 @@ export const SCENARIOS: Scenario[] = [
     expectFailover: true,
     timings: { failoverTimeoutMs: 4000 },
     run: (ctx) => hitLeader(ctx, state, 'kill'),
+  })),
+  ...(['crash-after-election', 'crash-after-promotion'] as const).map((mode): Scenario => ({
+    name: `leader-${mode}`,
+    tier: mode === 'crash-after-election' ? 'fast' : 'all',
+    title: `master killed with SENTINEL SIMULATE-FAILURE ${mode} set on every sentinel: the leader exits at that point`,
+    expectFailover: true,
+    timings: { failoverTimeoutMs: 4000 },
+    async run(ctx) {
+      const c = ctx.cluster;
+      for (const n of c.nodes) {
+        const r = await query(n.ip, SENTINEL_PORT, ['SENTINEL', 'SIMULATE-FAILURE', mode]);
+        if (r !== 'OK') throw new Error(`SIMULATE-FAILURE on n${n.idx + 1}: ${String(r)}`);
+      }
+      await c.nodes[0]?.redis.kill('SIGKILL');
+      const crashed = await waitFor(() => c.nodes.find((n) => !n.sentinel.running), {
+        name: `a leader exiting (${mode})`,
+        timeoutMs: 30000,
+      });
+      ctx.note(`n${crashed.idx + 1} sentinel exited (${mode})`);
+      // Clear the flag on the survivors (SIMULATE-FAILURE HELP resets the flags), or the next leader exits too.
+      for (const n of c.nodes)
+        if (n !== crashed) await query(n.ip, SENTINEL_PORT, ['SENTINEL', 'SIMULATE-FAILURE', 'HELP']);
+      const mi = await waitNewMaster(ctx, [crashed.idx], 45000);
+      ctx.note(`n${mi + 1} promoted without the crashed leader`);
+      await crashed.sentinel.start();
+      await c.nodes[0]?.redis.start();
+    },
   })),
   {
     name: 'sigstop-leader',
