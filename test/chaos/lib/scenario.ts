@@ -37,6 +37,10 @@ export interface ScenarioResult {
   leaders: Record<string, number[]>;
   notes: string[];
   checks: Check[];
+  /** Failed checks that this implementation fails by design (the redis-sentinel baseline records them). */
+  byDesign: string[];
+  /** Vigil's known issue for this scenario, if any (its run is a TODO). */
+  knownIssue: string | null;
   durationMs: number;
 }
 
@@ -283,6 +287,8 @@ export async function runScenario(sc: Scenario, impl: Impl): Promise<ScenarioRes
       leaders: elections.leaders,
       notes,
       checks,
+      byDesign: impl === 'redis' ? (sc.redisByDesign ?? []) : [],
+      knownIssue: impl === 'vigil' ? (sc.vigilKnownIssue ?? null) : null,
       durationMs: Date.now() - started,
     };
     return result;
