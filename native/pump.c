@@ -63,9 +63,11 @@ struct session {
   pend_t pend[2];     // pend[i]: read from side i, not yet written to the other side
   uint8_t eof[2];     // EOF read on side i
   uint8_t shut[2];    // shutdown(SHUT_WR) done on side i
+  uint8_t hup[2];     // EPOLLHUP seen on side i while not reading it: kept out of epoll until reads resume
   uint8_t frozen;     // do not read side A
   uint8_t closing;    // fenced: B is closed, A is draining
   uint8_t dead;       // finished; freed at the end of the current epoll batch
+  uint8_t unnotified; // finished, but onClosed could not be queued yet: kept on the retry list until it is
   uint32_t want[2];   // epoll interest registered per side
   uint8_t reg[2];     // side registered with epoll (possibly with no events: HUP/ERR still arrive)
   int64_t deadline;   // closing: when to give up on A
@@ -75,7 +77,7 @@ struct session {
   session_t *cnext;   // closing list / dead list
 };
 
-enum { CMD_ADD, CMD_FREEZE, CMD_CLOSE, CMD_STOP };
+enum { CMD_ADD, CMD_FREEZE, CMD_CLOSE, CMD_FAIL };
 
 typedef struct cmd {
   int kind;
@@ -100,12 +102,17 @@ typedef struct {
   session_t *buckets[NBUCKETS];
   session_t *closing;
   session_t *dead; // finished sessions, freed after the batch (later events of the batch may name them)
+  session_t *retry; // finished sessions whose onClosed could not be queued (retried every loop turn)
+  cmd_t *retry_add; // adds that could not become sessions (no memory), onClosed not queued yet
   char *rbuf;
   uint64_t bytes[NGROUPS][2]; // per group: read from A sides, read from B sides (atomics)
   int64_t live[NGROUPS];      // per group (atomic)
   int idle_sessions;          // sessions with an idle timeout (thread only)
   int64_t next_sweep;
-  int stopped;
+  int stop_req;  // destroy asked the thread to stop (atomic)
+  int fail_req;  // test hook: make the loop exit as on an epoll error (atomic)
+  int exited;    // the thread has left its loop: commands are refused (under mu)
+  int destroyed; // destroy ran (JS thread only)
 } pump_t;
 
 static int64_t now_ms(void) {
@@ -133,16 +140,32 @@ static void unlink_session(pump_t *p, session_t *s) {
 
 // Sides stay registered while open, with an empty event set when nothing is wanted, so that a peer's reset or
 // hang-up (EPOLLERR/EPOLLHUP, always reported) is seen even while the side is frozen or back-pressured.
+static void unregister(pump_t *p, session_t *s, int i);
+static void finish(pump_t *p, session_t *s);
+
 static void set_want(pump_t *p, session_t *s, int i, uint32_t want) {
-  if (s->fd[i] < 0 || (s->reg[i] && s->want[i] == want)) return;
+  if (s->fd[i] < 0) return;
+  // A hung-up side reports EPOLLHUP for as long as it is registered: keep it out while it has nothing to do, or
+  // the loop would spin on it (see on_hup).
+  if (s->hup[i] && want == 0) {
+    unregister(p, s, i);
+    return;
+  }
+  if (s->reg[i] && s->want[i] == want) return;
   struct epoll_event ev = {.events = want, .data = {.ptr = &s->tag[i]}};
-  epoll_ctl(p->ep, s->reg[i] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s->fd[i], &ev);
+  if (epoll_ctl(p->ep, s->reg[i] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s->fd[i], &ev) < 0) {
+    // Not watched means never served (ENOMEM, ENOSPC: max_user_watches): end the session rather than hang it.
+    finish(p, s);
+    return;
+  }
   s->reg[i] = 1;
   s->want[i] = want;
 }
 
 static void unregister(pump_t *p, session_t *s, int i) {
-  if (s->fd[i] >= 0 && s->reg[i]) epoll_ctl(p->ep, EPOLL_CTL_DEL, s->fd[i], NULL);
+  // A failed DEL leaves nothing to undo: the descriptor is registered or not, and closing it removes it anyway.
+  if (s->fd[i] >= 0 && s->reg[i] && epoll_ctl(p->ep, EPOLL_CTL_DEL, s->fd[i], NULL) < 0) { /* see above */
+  }
   s->reg[i] = 0;
   s->want[i] = 0;
 }
@@ -160,11 +183,37 @@ static void refresh(pump_t *p, session_t *s, int i) {
   set_want(p, s, i, w);
 }
 
-static void notify_closed(pump_t *p, uint32_t id) {
-  uint32_t *msg = malloc(sizeof(uint32_t));
-  if (!msg) return;
-  *msg = id;
-  if (napi_call_threadsafe_function(p->tsfn, msg, napi_tsfn_nonblocking) != napi_ok) free(msg);
+// Queue onClosed(id) for the JS thread (id 0: this pump's thread has exited). The id travels in the pointer, so
+// nothing is allocated here; -1 when the call could not be queued (the caller keeps it for a retry).
+static int notify(pump_t *p, uint32_t id) {
+  return napi_call_threadsafe_function(p->tsfn, (void *)(uintptr_t)id, napi_tsfn_nonblocking) == napi_ok ? 0 : -1;
+}
+
+// Retry notifications that could not be queued before (sessions and failed adds). Returns how many still wait.
+static int retry_notifications(pump_t *p) {
+  int left = 0;
+  for (session_t **pp = &p->retry; *pp;) {
+    session_t *s = *pp;
+    if (notify(p, s->id) == 0) {
+      *pp = s->cnext;
+      free(s);
+    } else {
+      pp = &s->cnext;
+      left++;
+    }
+  }
+  for (cmd_t **pp = &p->retry_add; *pp;) {
+    cmd_t *c = *pp;
+    if (notify(p, c->id) == 0) {
+      *pp = c->next;
+      free(c->data);
+      free(c);
+    } else {
+      pp = &c->next;
+      left++;
+    }
+  }
+  return left;
 }
 
 static void finish(pump_t *p, session_t *s) {
@@ -183,14 +232,19 @@ static void finish(pump_t *p, session_t *s) {
   s->cnext = p->dead;
   p->dead = s;
   __atomic_fetch_sub(&p->live[s->group], 1, __ATOMIC_RELAXED);
-  notify_closed(p, s->id);
+  if (notify(p, s->id) < 0) s->unnotified = 1;
 }
 
 static void reap(pump_t *p) {
   while (p->dead) {
     session_t *s = p->dead;
     p->dead = s->cnext;
-    free(s);
+    if (s->unnotified) {
+      s->cnext = p->retry;
+      p->retry = s;
+    } else {
+      free(s);
+    }
   }
 }
 
@@ -320,6 +374,19 @@ static void on_readable(pump_t *p, session_t *s, int i) {
   }
 }
 
+// EPOLLHUP on side i without EPOLLIN (we are not reading i: frozen, back-pressured or at EOF) and without
+// EPOLLERR: both directions of i are shut. Bytes may still wait in i's kernel queue, behind what is pending:
+// they are read, to EOF, once reads of i resume, like any other half-closed peer. Only a side with nothing left
+// to read whose write side we did not shut ourselves is a peer that is gone.
+static void on_hup(pump_t *p, session_t *s, int i) {
+  if (s->closing || (s->eof[i] && !s->shut[i])) {
+    finish(p, s);
+    return;
+  }
+  s->hup[i] = 1;
+  refresh(p, s, i);
+}
+
 static void on_writable(pump_t *p, session_t *s, int to) {
   int i = 1 - to;
   if (to == 1 && s->frozen) return; // stale: nothing goes upstream while frozen
@@ -345,7 +412,10 @@ static void run_cmd(pump_t *p, cmd_t *c) {
     if (!s) {
       close(c->fda);
       close(c->fdb);
-      notify_closed(p, c->id);
+      c->fda = c->fdb = -1;
+      if (notify(p, c->id) < 0) {
+        c->kind = -1; // kept by run_commands for retry_notifications
+      }
       return;
     }
     s->id = c->id;
@@ -407,11 +477,56 @@ static void run_commands(pump_t *p) {
   pthread_mutex_unlock(&p->mu);
   while (c) {
     cmd_t *next = c->next;
-    if (c->kind == CMD_STOP) p->stopped = 1;
+    if (c->kind == CMD_FAIL) __atomic_store_n(&p->fail_req, 1, __ATOMIC_RELAXED);
     else run_cmd(p, c);
+    if (c->kind == -1) {
+      c->next = p->retry_add;
+      p->retry_add = c;
+    } else {
+      free(c->data);
+      free(c);
+    }
+    c = next;
+  }
+}
+
+// The loop is over (destroy, or an epoll error): refuse further commands, close what queued adds brought, end
+// every session (each gets its onClosed), then tell JS the thread is gone (onClosed(0)).
+static void shut_down(pump_t *p) {
+  pthread_mutex_lock(&p->mu);
+  p->exited = 1;
+  cmd_t *c = p->head;
+  p->head = p->tail = NULL;
+  pthread_mutex_unlock(&p->mu);
+  while (c) {
+    cmd_t *next = c->next;
+    if (c->kind == CMD_ADD) {
+      close(c->fda);
+      close(c->fdb);
+      if (notify(p, c->id) < 0) { /* JS ends every session it still knows of on onClosed(0) or destroy */
+      }
+    }
     free(c->data);
     free(c);
     c = next;
+  }
+  for (int b = 0; b < NBUCKETS; b++) {
+    while (p->buckets[b]) finish(p, p->buckets[b]);
+  }
+  reap(p);
+  retry_notifications(p);
+  while (p->retry) {
+    session_t *s = p->retry;
+    p->retry = s->cnext;
+    free(s);
+  }
+  while (p->retry_add) {
+    cmd_t *r = p->retry_add;
+    p->retry_add = r->next;
+    free(r->data);
+    free(r);
+  }
+  if (notify(p, 0) < 0) { /* destroy() ends what is left on the JS side */
   }
 }
 
@@ -419,8 +534,9 @@ static void *thread_main(void *arg) {
   pump_t *p = arg;
   pthread_setname_np(pthread_self(), "vigil-pump"); // shows in top -H, ps -L, /proc/PID/task/*/comm
   struct epoll_event evs[256];
-  while (!p->stopped) {
-    int n = epoll_wait(p->ep, evs, 256, p->closing ? 100 : p->idle_sessions ? IDLE_SWEEP_MS : -1);
+  int retries = 0;
+  while (!__atomic_load_n(&p->stop_req, __ATOMIC_RELAXED) && !__atomic_load_n(&p->fail_req, __ATOMIC_RELAXED)) {
+    int n = epoll_wait(p->ep, evs, 256, p->closing || retries ? 100 : p->idle_sessions ? IDLE_SWEEP_MS : -1);
     if (n < 0 && errno != EINTR) break;
     // Commands first: a freeze queued before a client's bytes reached us must win over those bytes even when both
     // land in the same batch.
@@ -442,8 +558,8 @@ static void *thread_main(void *arg) {
       if (e & EPOLLOUT) on_writable(p, s, i);
       if (s->dead || s->fd[i] < 0) continue;
       if (e & EPOLLIN) on_readable(p, s, i);
-      // A hang-up on a side we are not reading (frozen, back-pressured, or already at EOF): the peer is gone.
-      else if (e & EPOLLHUP) finish(p, s);
+      // A hang-up on a side we are not reading (frozen, back-pressured, or already at EOF).
+      else if (e & EPOLLHUP) on_hup(p, s, i);
     }
     if (p->idle_sessions) {
       int64_t now = now_ms();
@@ -465,39 +581,14 @@ static void *thread_main(void *arg) {
       }
     }
     reap(p);
+    retries = p->retry || p->retry_add ? retry_notifications(p) : 0;
   }
-  for (int b = 0; b < NBUCKETS; b++) {
-    while (p->buckets[b]) finish(p, p->buckets[b]);
-  }
-  reap(p);
+  shut_down(p);
   return NULL;
 }
 
 // --- JS glue ---------------------------------------------------------------------------------------------------
-
-static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
-  (void)ctx;
-  uint32_t *id = data;
-  if (env && cb) {
-    napi_value undef, arg;
-    napi_get_undefined(env, &undef);
-    napi_create_uint32(env, *id, &arg);
-    napi_call_function(env, undef, cb, 1, &arg, NULL);
-  }
-  free(id);
-}
-
-static void push(pump_t *p, cmd_t *c) {
-  c->next = NULL;
-  pthread_mutex_lock(&p->mu);
-  if (p->tail) p->tail->next = c;
-  else p->head = c;
-  p->tail = c;
-  pthread_mutex_unlock(&p->mu);
-  uint64_t one = 1;
-  if (write(p->evfd, &one, sizeof one) < 0) { /* counter saturated: a wake-up is pending anyway */
-  }
-}
+// Every N-API call is checked: a failure throws a JS error naming the call, and nothing half-made is left behind.
 
 #define THROW(env, msg)                                                                                            \
   do {                                                                                                             \
@@ -505,24 +596,64 @@ static void push(pump_t *p, cmd_t *c) {
     return NULL;                                                                                                   \
   } while (0)
 
+#define NAPI(env, call)                                                                                            \
+  do {                                                                                                             \
+    if ((call) != napi_ok) THROW(env, "pump: N-API call failed: " #call);                                          \
+  } while (0)
+
+static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
+  (void)ctx;
+  uint32_t id = (uint32_t)(uintptr_t)data;
+  if (!env || !cb) return;
+  napi_value undef, arg;
+  if (napi_get_undefined(env, &undef) != napi_ok || napi_create_uint32(env, id, &arg) != napi_ok) return;
+  // An exception thrown by the callback is Node's to report (uncaught); nothing here to undo.
+  napi_call_function(env, undef, cb, 1, &arg, NULL);
+}
+
+static void wake(pump_t *p) {
+  uint64_t one = 1;
+  if (write(p->evfd, &one, sizeof one) < 0) { /* counter saturated: a wake-up is pending anyway */
+  }
+}
+
+// Queue a command for the thread; -1 (c not taken) once the thread has exited.
+static int push(pump_t *p, cmd_t *c) {
+  c->next = NULL;
+  pthread_mutex_lock(&p->mu);
+  if (p->exited) {
+    pthread_mutex_unlock(&p->mu);
+    return -1;
+  }
+  if (p->tail) p->tail->next = c;
+  else p->head = c;
+  p->tail = c;
+  pthread_mutex_unlock(&p->mu);
+  wake(p);
+  return 0;
+}
+
 static pump_t *get_pump(napi_env env, napi_value v) {
   pump_t *p = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return NULL;
   if (napi_get_value_external(env, v, (void **)&p) != napi_ok) return NULL;
   return p;
 }
 
 static void stop_pump(pump_t *p) {
-  if (p->stopped == 2) return;
-  cmd_t *c = calloc(1, sizeof(cmd_t));
-  if (c) {
-    c->kind = CMD_STOP;
-    push(p, c);
-    pthread_join(p->thread, NULL);
-  }
-  p->stopped = 2;
+  if (p->destroyed) return;
+  p->destroyed = 1;
+  __atomic_store_n(&p->stop_req, 1, __ATOMIC_RELAXED);
+  wake(p);
+  pthread_join(p->thread, NULL);
   close(p->ep);
   close(p->evfd);
+  free(p->rbuf);
+  p->rbuf = NULL;
+  pthread_mutex_destroy(&p->mu);
   napi_release_threadsafe_function(p->tsfn, napi_tsfn_abort);
+  // The pump_t itself stays allocated: the JS external may still be passed to later calls (they then throw).
 }
 
 static void env_cleanup(void *arg) { stop_pump(arg); }
@@ -530,35 +661,59 @@ static void env_cleanup(void *arg) { stop_pump(arg); }
 static napi_value js_create(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], name, ext;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) THROW(env, "create(onClosed) needs a callback");
+  NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  napi_valuetype t;
+  NAPI(env, napi_typeof(env, argv[0], &t));
+  if (argc < 1 || t != napi_function) THROW(env, "create(onClosed) needs a callback");
+  NAPI(env, napi_create_string_utf8(env, "vigil-pump", NAPI_AUTO_LENGTH, &name));
   pump_t *p = calloc(1, sizeof(pump_t));
   if (!p) THROW(env, "out of memory");
+  p->ep = p->evfd = -1;
+  const char *why = NULL;
+  int have_mu = 0, have_tsfn = 0;
   p->rbuf = malloc(RBUF_SIZE);
   p->ep = epoll_create1(EPOLL_CLOEXEC);
   p->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (!p->rbuf || p->ep < 0 || p->evfd < 0) THROW(env, "pump: cannot create epoll/eventfd");
-  pthread_mutex_init(&p->mu, NULL);
   p->evtag.s = NULL;
   p->evtag.side = -1;
   struct epoll_event ev = {.events = EPOLLIN, .data = {.ptr = &p->evtag}};
-  epoll_ctl(p->ep, EPOLL_CTL_ADD, p->evfd, &ev);
-  napi_create_string_utf8(env, "vigil-pump", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &p->tsfn) !=
-      napi_ok)
-    THROW(env, "pump: cannot create the callback");
-  napi_unref_threadsafe_function(env, p->tsfn);
-  if (pthread_create(&p->thread, NULL, thread_main, p) != 0) THROW(env, "pump: cannot start its thread");
-  napi_add_env_cleanup_hook(env, env_cleanup, p);
-  napi_create_external(env, p, NULL, NULL, &ext);
+  if (!p->rbuf || p->ep < 0 || p->evfd < 0) why = "pump: cannot create epoll/eventfd";
+  if (!why && epoll_ctl(p->ep, EPOLL_CTL_ADD, p->evfd, &ev) < 0) why = "pump: cannot watch its eventfd";
+  if (!why) {
+    if (pthread_mutex_init(&p->mu, NULL) == 0) have_mu = 1;
+    else why = "pump: cannot create its mutex";
+  }
+  if (!why) {
+    if (napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, call_js, &p->tsfn) ==
+        napi_ok)
+      have_tsfn = 1;
+    else why = "pump: cannot create the callback";
+  }
+  if (!why && napi_unref_threadsafe_function(env, p->tsfn) != napi_ok) why = "pump: cannot unref the callback";
+  if (!why && napi_create_external(env, p, NULL, NULL, &ext) != napi_ok) why = "pump: cannot create its handle";
+  if (!why && pthread_create(&p->thread, NULL, thread_main, p) != 0) why = "pump: cannot start its thread";
+  if (why) {
+    // Nothing reaches JS (the external, if made, is not returned and has no finalizer), so all of it goes.
+    if (have_tsfn) napi_release_threadsafe_function(p->tsfn, napi_tsfn_abort);
+    if (have_mu) pthread_mutex_destroy(&p->mu);
+    if (p->ep >= 0) close(p->ep);
+    if (p->evfd >= 0) close(p->evfd);
+    free(p->rbuf);
+    free(p);
+    THROW(env, why);
+  }
+  if (napi_add_env_cleanup_hook(env, env_cleanup, p) != napi_ok) {
+    stop_pump(p);
+    THROW(env, "pump: cannot register its cleanup");
+  }
   return ext;
 }
 
 static int get_bytes(napi_env env, napi_value v, char **out, size_t *len) {
   napi_valuetype t;
-  napi_typeof(env, v, &t);
   *out = NULL;
   *len = 0;
+  if (napi_typeof(env, v, &t) != napi_ok) return -1;
   if (t == napi_null || t == napi_undefined) return 0;
   void *data;
   size_t n;
@@ -574,22 +729,22 @@ static int get_bytes(napi_env env, napi_value v, char **out, size_t *len) {
 static napi_value js_add(napi_env env, napi_callback_info info) {
   size_t argc = 8;
   napi_value argv[8];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 8) THROW(env, "add(h, id, fdA, fdB, pre, frozen, group, idleMs)");
   pump_t *p = get_pump(env, argv[0]);
-  if (!p || p->stopped) THROW(env, "pump is not running");
-  uint32_t id;
-  int32_t fa, fb;
+  if (!p || p->destroyed) THROW(env, "pump is not running");
+  uint32_t id = 0, group = 0, idle_ms = 0;
+  int32_t fa = -1, fb = -1;
   bool frozen = false;
-  napi_get_value_uint32(env, argv[1], &id);
-  napi_get_value_int32(env, argv[2], &fa);
-  napi_get_value_int32(env, argv[3], &fb);
-  uint32_t group = 0;
-  napi_get_value_bool(env, argv[5], &frozen);
-  napi_get_value_uint32(env, argv[6], &group);
-  uint32_t idle_ms = 0;
-  napi_get_value_uint32(env, argv[7], &idle_ms);
+  NAPI(env, napi_get_value_uint32(env, argv[1], &id));
+  NAPI(env, napi_get_value_int32(env, argv[2], &fa));
+  NAPI(env, napi_get_value_int32(env, argv[3], &fb));
+  NAPI(env, napi_get_value_bool(env, argv[5], &frozen));
+  NAPI(env, napi_get_value_uint32(env, argv[6], &group));
+  NAPI(env, napi_get_value_uint32(env, argv[7], &idle_ms));
+  if (id == 0) THROW(env, "add: id 0 is reserved");
   if (group >= NGROUPS) THROW(env, "add: group must be below 256");
+  if (fa < 0 || fb < 0) THROW(env, "add: bad descriptors");
   cmd_t *c = calloc(1, sizeof(cmd_t));
   if (!c) THROW(env, "out of memory");
   c->kind = CMD_ADD;
@@ -603,23 +758,24 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
   }
   c->fda = fcntl(fa, F_DUPFD_CLOEXEC, 0);
   c->fdb = fcntl(fb, F_DUPFD_CLOEXEC, 0);
-  if (c->fda < 0 || c->fdb < 0) {
+  int fla = c->fda >= 0 ? fcntl(c->fda, F_GETFL) : -1;
+  int flb = c->fdb >= 0 ? fcntl(c->fdb, F_GETFL) : -1;
+  if (fla < 0 || flb < 0 || fcntl(c->fda, F_SETFL, fla | O_NONBLOCK) < 0 ||
+      fcntl(c->fdb, F_SETFL, flb | O_NONBLOCK) < 0 || push(p, c) < 0) {
+    int exited = fla >= 0 && flb >= 0;
     if (c->fda >= 0) close(c->fda);
     if (c->fdb >= 0) close(c->fdb);
     free(c->data);
     free(c);
-    THROW(env, "add: cannot duplicate the descriptors");
+    THROW(env, exited ? "pump is not running (its thread has exited)" : "add: cannot duplicate the descriptors");
   }
-  fcntl(c->fda, F_SETFL, fcntl(c->fda, F_GETFL) | O_NONBLOCK);
-  fcntl(c->fdb, F_SETFL, fcntl(c->fdb, F_GETFL) | O_NONBLOCK);
-  push(p, c);
   return NULL;
 }
 
 // freeze(h, id, on) and close(h, id, mode, msg): a command for one session, queued for its thread.
 static cmd_t *session_cmd(napi_env env, napi_value *argv, size_t argc, int kind, pump_t **out) {
   pump_t *p = argc >= 3 ? get_pump(env, argv[0]) : NULL;
-  if (!p || p->stopped) {
+  if (!p || p->destroyed) {
     napi_throw_error(env, NULL, "pump is not running");
     return NULL;
   }
@@ -629,70 +785,97 @@ static cmd_t *session_cmd(napi_env env, napi_value *argv, size_t argc, int kind,
     return NULL;
   }
   c->kind = kind;
-  napi_get_value_uint32(env, argv[1], &c->id);
+  if (napi_get_value_uint32(env, argv[1], &c->id) != napi_ok) {
+    free(c);
+    napi_throw_error(env, NULL, "pump: the session id must be a number");
+    return NULL;
+  }
   *out = p;
   return c;
+}
+
+// A command the exited thread cannot take is dropped: every session of that thread has ended already.
+static void push_or_drop(pump_t *p, cmd_t *c) {
+  if (push(p, c) < 0) {
+    free(c->data);
+    free(c);
+  }
 }
 
 static napi_value js_freeze(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool on = false;
+  if (argc >= 3) NAPI(env, napi_get_value_bool(env, argv[2], &on));
   pump_t *p;
   cmd_t *c = session_cmd(env, argv, argc, CMD_FREEZE, &p);
   if (!c) return NULL;
-  bool on = false;
-  napi_get_value_bool(env, argv[2], &on);
   c->arg = on ? 1 : 0;
-  push(p, c);
+  push_or_drop(p, c);
   return NULL;
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t mode = 0;
+  if (argc >= 3) NAPI(env, napi_get_value_int32(env, argv[2], &mode));
   pump_t *p;
   cmd_t *c = session_cmd(env, argv, argc, CMD_CLOSE, &p);
   if (!c) return NULL;
-  int32_t mode = 0;
-  napi_get_value_int32(env, argv[2], &mode);
   c->arg = mode;
   if (argc >= 4 && get_bytes(env, argv[3], &c->data, &c->len) < 0) {
     free(c);
     THROW(env, "close: msg must be a Buffer or null");
   }
-  push(p, c);
+  push_or_drop(p, c);
   return NULL;
 }
 
 static napi_value js_stats(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], arr, v;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   pump_t *p = argc >= 2 ? get_pump(env, argv[0]) : NULL;
   if (!p) THROW(env, "stats(h, group)");
   uint32_t g = 0;
-  napi_get_value_uint32(env, argv[1], &g);
+  NAPI(env, napi_get_value_uint32(env, argv[1], &g));
   if (g >= NGROUPS) THROW(env, "stats: group must be below 256");
-  napi_create_array_with_length(env, 3, &arr);
-  napi_create_double(env, (double)__atomic_load_n(&p->bytes[g][0], __ATOMIC_RELAXED), &v);
-  napi_set_element(env, arr, 0, v);
-  napi_create_double(env, (double)__atomic_load_n(&p->bytes[g][1], __ATOMIC_RELAXED), &v);
-  napi_set_element(env, arr, 1, v);
-  napi_create_double(env, (double)__atomic_load_n(&p->live[g], __ATOMIC_RELAXED), &v);
-  napi_set_element(env, arr, 2, v);
+  NAPI(env, napi_create_array_with_length(env, 3, &arr));
+  double vals[3] = {(double)__atomic_load_n(&p->bytes[g][0], __ATOMIC_RELAXED),
+                    (double)__atomic_load_n(&p->bytes[g][1], __ATOMIC_RELAXED),
+                    (double)__atomic_load_n(&p->live[g], __ATOMIC_RELAXED)};
+  for (uint32_t k = 0; k < 3; k++) {
+    NAPI(env, napi_create_double(env, vals[k], &v));
+    NAPI(env, napi_set_element(env, arr, k, v));
+  }
   return arr;
 }
 
 static napi_value js_destroy(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   pump_t *p = argc >= 1 ? get_pump(env, argv[0]) : NULL;
   if (!p) THROW(env, "not a pump");
-  if (p->stopped != 2) napi_remove_env_cleanup_hook(env, env_cleanup, p);
+  if (!p->destroyed) NAPI(env, napi_remove_env_cleanup_hook(env, env_cleanup, p));
   stop_pump(p);
+  return NULL;
+}
+
+// Test hook: the thread leaves its loop as it would on an epoll_wait error.
+static napi_value js_fail(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  pump_t *p = argc >= 1 ? get_pump(env, argv[0]) : NULL;
+  if (!p || p->destroyed) THROW(env, "pump is not running");
+  cmd_t *c = calloc(1, sizeof(cmd_t));
+  if (!c) THROW(env, "out of memory");
+  c->kind = CMD_FAIL;
+  push_or_drop(p, c);
   return NULL;
 }
 
@@ -704,7 +887,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
       {"destroy", NULL, js_destroy, NULL, NULL, NULL, napi_default, NULL},
+      {"failForTest", NULL, js_fail, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
 }

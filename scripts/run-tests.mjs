@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the test suite with node:test. Node 20 needs test files passed explicitly (a directory or a
 // quoted glob runs nothing), so this lists them. Usage: node scripts/run-tests.mjs [layer ...]
-// Layers: unit sim integration differential compat chaos (default: all). Extra args after `--` go to node --test;
-// test files given there without a layer run alone (`node scripts/run-tests.mjs -- test/unit/x.test.ts`).
+// Layers: unit sim integration differential compat hostile chaos (default: all). Extra args after `--` go to
+// node --test; test files given there without a layer run alone (`node scripts/run-tests.mjs -- test/unit/x.test.ts`).
 // `--all` (with the chaos layer: `npm run chaos -- --all`) adds the chaos suite's slow tier (VIGIL_CHAOS_ALL=1).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ const before = (dash === -1 ? argv : argv.slice(0, dash)).filter(Boolean);
 const extra = dash === -1 ? [] : argv.slice(dash + 1);
 if (before.includes('--all')) process.env.VIGIL_CHAOS_ALL = '1';
 const layers = before.filter((a) => a !== '--all');
-const all = ['unit', 'sim', 'integration', 'differential', 'compat', 'chaos'];
+const all = ['unit', 'sim', 'integration', 'differential', 'compat', 'hostile', 'chaos'];
 const explicitFiles = extra.some((a) => a.endsWith('.test.ts'));
 const chosen = layers.length ? layers : explicitFiles ? [] : all;
 

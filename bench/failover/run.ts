@@ -3,10 +3,13 @@
 // lost. Real redis-sentinel and vigil alternate in the same run with identical settings.
 //   npx tsx bench/failover/run.ts [--runs 5] [--down-after 1000] [--interval 5] [--fault kill|stop]
 //                                 [--out bench/failover/results.json]
+//   --scrape: Vigil only, every sentinel with its HTTP endpoint on; runs alternate between no scraper and a scraper
+//   fetching /metrics from every sentinel once a second (docs/benchmarks.md, "Scraping /metrics").
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { Harness, RespClient } from '../../test/harness/index.js';
+import { freePort } from '../../test/harness/ports.js';
 import type { SentinelImpl, SentinelProc } from '../../test/harness/index.js';
 
 const { values } = parseArgs({
@@ -16,6 +19,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '5' },
     out: { type: 'string', default: 'bench/failover/results.json' },
     fault: { type: 'string', default: 'kill' },
+    scrape: { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -25,15 +29,20 @@ const FAULT = values.fault === 'stop' ? 'stop' : 'kill';
 
 interface RunResult {
   impl: SentinelImpl;
+  /** `redis`, `vigil`, or with --scrape `vigil` (endpoint on, not scraped) / `vigil+scrape`. */
+  variant: string;
   gapMs: number;
   switchMs: number;
   lostAcked: number;
   acked: number;
 }
 
-async function oneRun(impl: SentinelImpl): Promise<RunResult> {
+async function oneRun(impl: SentinelImpl, scrape?: boolean): Promise<RunResult> {
   const h = new Harness();
+  let scraper: NodeJS.Timeout | undefined;
+  let scrapes = 0;
   try {
+    const httpPorts: number[] = [];
     const master = await h.redis();
     const replicas = [
       await h.redis({ args: ['--replicaof', master.host, String(master.port)] }),
@@ -49,8 +58,21 @@ async function oneRun(impl: SentinelImpl): Promise<RunResult> {
             `sentinel down-after-milliseconds mymaster ${DOWN_AFTER}`,
             'sentinel failover-timeout mymaster 10000',
           ].join('\n'),
+          ...(scrape !== undefined
+            ? { args: ['--http', `127.0.0.1:${httpPorts[httpPorts.push(await freePort()) - 1]}`] }
+            : {}),
         }),
       );
+    }
+    if (scrape) {
+      scraper = setInterval(() => {
+        for (const p of httpPorts) {
+          fetch(`http://127.0.0.1:${p}/metrics`)
+            .then((r) => r.text())
+            .then(() => scrapes++)
+            .catch(() => undefined);
+        }
+      }, 1000);
     }
     // Wait until every sentinel knows both replicas and both peers.
     await h.waitFor(
@@ -150,14 +172,17 @@ async function oneRun(impl: SentinelImpl): Promise<RunResult> {
     // Values handed out after the failover restart from the promoted replica's copy: every acknowledged value at
     // or above the first post-failover value was lost.
     const lostAcked = before.filter((a) => a.v >= firstAfter.v).length;
+    if (scrape) console.log(`  (${scrapes} scrapes of /metrics during the run)`);
     return {
       impl,
+      variant: scrape === undefined ? impl : scrape ? 'vigil+scrape' : 'vigil',
       gapMs: firstAfter.at - lastBefore.at,
       switchMs: switchAt > 0 ? switchAt - killAt : -1,
       lostAcked,
       acked: acks.length,
     };
   } finally {
+    if (scraper) clearInterval(scraper);
     await h.cleanup();
   }
 }
@@ -169,32 +194,43 @@ const median = (xs: number[]): number => {
 };
 
 const results: RunResult[] = [];
+const variants: Array<[SentinelImpl, boolean | undefined]> = values.scrape
+  ? [
+      ['vigil', false],
+      ['vigil', true],
+    ]
+  : [
+      ['redis', undefined],
+      ['vigil', undefined],
+    ];
 for (let i = 0; i < RUNS; i++) {
-  for (const impl of ['redis', 'vigil'] as const) {
-    const r = await oneRun(impl);
+  for (const [impl, scrape] of variants) {
+    const r = await oneRun(impl, scrape);
     results.push(r);
     console.log(
-      `run ${i + 1} ${impl.padEnd(5)} gap=${r.gapMs} ms switch=${r.switchMs} ms lostAcked=${r.lostAcked} acked=${r.acked}`,
+      `run ${i + 1} ${r.variant.padEnd(12)} gap=${r.gapMs} ms switch=${r.switchMs} ms lostAcked=${r.lostAcked} acked=${r.acked}`,
     );
   }
 }
 const summary: Record<string, { gapMs: number; switchMs: number; lostAcked: number }> = {};
-for (const impl of ['redis', 'vigil'] as const) {
-  const rs = results.filter((r) => r.impl === impl);
-  summary[impl] = {
+for (const variant of [...new Set(results.map((r) => r.variant))]) {
+  const rs = results.filter((r) => r.variant === variant);
+  summary[variant] = {
     gapMs: median(rs.map((r) => r.gapMs)),
     switchMs: median(rs.map((r) => r.switchMs)),
     lostAcked: median(rs.map((r) => r.lostAcked)),
   };
 }
-const ratio = (summary.vigil?.gapMs ?? 0) / (summary.redis?.gapMs ?? 1);
+const ratio = values.scrape
+  ? (summary['vigil+scrape']?.gapMs ?? 0) / (summary.vigil?.gapMs ?? 1)
+  : (summary.vigil?.gapMs ?? 0) / (summary.redis?.gapMs ?? 1);
 console.log(`\nmedians (fault ${FAULT}, down-after ${DOWN_AFTER} ms, ${RUNS} runs each):`);
 for (const [impl, s] of Object.entries(summary)) {
   console.log(
     `  ${impl.padEnd(5)} gap ${s.gapMs} ms, +switch-master ${s.switchMs} ms, acked writes lost ${s.lostAcked}`,
   );
 }
-console.log(`  vigil/redis write-gap ratio: ${ratio.toFixed(2)}`);
+console.log(`  ${values.scrape ? 'scraped/unscraped' : 'vigil/redis'} write-gap ratio: ${ratio.toFixed(2)}`);
 writeFileSync(
   values.out,
   JSON.stringify(

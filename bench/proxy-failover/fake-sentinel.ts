@@ -19,6 +19,8 @@ export class FakeSentinel {
   readonly host = '127.0.0.1';
   /** Commands received (name + first arg), for assertions. */
   readonly seen: string[] = [];
+  /** Source address of every connection accepted, in order. */
+  readonly remotes: string[] = [];
 
   constructor(public state: FakeSentinelState) {
     this.server = createServer((s) => this.onConn(s));
@@ -58,6 +60,7 @@ export class FakeSentinel {
 
   private onConn(s: Socket): void {
     this.sockets.add(s);
+    this.remotes.push(s.remoteAddress ?? '');
     const dec = new CommandDecoder();
     s.on('error', () => undefined);
     s.on('close', () => {

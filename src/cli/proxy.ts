@@ -2,6 +2,7 @@
 // JSON config file, starts the proxy, and runs until SIGINT/SIGTERM. Also runnable directly:
 //   node --import tsx src/cli/proxy.ts --sentinels 127.0.0.1:26379 --master-name mymaster --listen 127.0.0.1:6380
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -17,7 +18,7 @@ export const PROXY_USAGE = `usage: vigil proxy --sentinels host:port[,host:port.
                    [--sentinel-username U] [--sentinel-password P] [--config file.json]
                    [--http host:port] [--max-hold-ms 5000] [--max-failover-ms 60000] [--poll-ms 1000]
                    [--quorum N] [--no-fast-path] [--mux] [--threads 2] [--idle-timeout-ms 0] [--max-clients N]
-                   [--fail-closed-after-ms 0]
+                   [--fail-closed-after-ms 0] [--bind-source-addr IP]
                    [--redis-username U] [--redis-password P]
                    [--sentinel-tls] [--redis-tls] [--tls-ca-cert-file F] [--tls-cert-file F] [--tls-key-file F]
                    [--log-format json|text] [--debug]
@@ -42,6 +43,7 @@ interface FileConfig {
   mux?: boolean;
   threads?: number;
   idleTimeoutMs?: number;
+  bindSourceAddr?: string;
   maxClients?: number;
   failClosedAfterMs?: number;
   logFormat?: 'json' | 'text';
@@ -88,6 +90,7 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
       mux: { type: 'boolean' },
       threads: { type: 'string' },
       'idle-timeout-ms': { type: 'string' },
+      'bind-source-addr': { type: 'string' },
       'max-clients': { type: 'string' },
       'fail-closed-after-ms': { type: 'string' },
       'log-format': { type: 'string' },
@@ -168,6 +171,10 @@ export function parseProxyArgs(argv: string[]): ProxyOptions & { debug: boolean 
   set('idleTimeoutMs', num(values['idle-timeout-ms'], '--idle-timeout-ms') ?? file.idleTimeoutMs);
   set('failClosedAfterMs', num(values['fail-closed-after-ms'], '--fail-closed-after-ms') ?? file.failClosedAfterMs);
   set('maxClients', num(values['max-clients'], '--max-clients') ?? file.maxClients);
+  const bindSource = values['bind-source-addr'] ?? file.bindSourceAddr;
+  if (bindSource !== undefined && isIP(bindSource) === 0)
+    throw new ProxyConfigError(`--bind-source-addr expects an IP address, got '${bindSource}'`);
+  set('bindSourceAddr', bindSource);
   set('fastPath', values['no-fast-path'] ? false : file.fastPath);
   set('mux', values.mux ? true : file.mux);
   set('pumpThreads', num(values.threads, '--threads') ?? file.threads);

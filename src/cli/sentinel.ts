@@ -1,16 +1,29 @@
 // The sentinel process: `vigil-sentinel /path/to/sentinel.conf [--port N] [--<directive> value ...]`, a drop-in
 // for `redis-sentinel` (src/cli/sentinel-main.ts is the entry file that runs it; `vigil sentinel` calls it too). Loads the config (exiting like Redis when it is missing or not writable), starts the
 // sentinel runtime and the inbound RESP server, flushes the config on SIGTERM/SIGINT and exits.
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LogLevel } from '../core/types.js';
 import { startServer } from '../server/server.js';
 import type { ServerOptions } from '../server/options.js';
-import { ConfigError, ConfigFileError, argvToConfigLines, formatConfigError } from '../config/index.js';
+import { ConfigError, ConfigFileError, REDIS_VERSION, argvToConfigLines, formatConfigError } from '../config/index.js';
 import { loadSentinelConfig } from '../runtime/config-io.js';
 import { createLogger, formatLogLine } from '../runtime/logger.js';
 import { SentinelRuntime } from '../runtime/runtime.js';
 import { loadTlsMaterial, wantsTls, type TlsMaterial } from '../runtime/tls.js';
+import { startSentinelHttp, type SentinelHttp } from '../http/sentinel-api.js';
+import { parseHostPort } from '../http/server.js';
+import type { SentinelGlobals } from '../config/types.js';
+
+/** The vigil-http-* directives as read, written back unchanged on every rewrite (the core does not keep them). */
+function httpDirectives(g: SentinelGlobals): Partial<SentinelGlobals> {
+  const out: Partial<SentinelGlobals> = {};
+  if (g.vigilHttpPort !== undefined) out.vigilHttpPort = g.vigilHttpPort;
+  if (g.vigilHttpBind !== undefined) out.vigilHttpBind = g.vigilHttpBind;
+  if (g.vigilHttpToken !== undefined) out.vigilHttpToken = g.vigilHttpToken;
+  return out;
+}
+import { limitOptions } from '../server/limits.js';
 
 function early(message: string, level: LogLevel = 'warning'): void {
   process.stdout.write(formatLogLine(process.pid, level, message, new Date()) + '\n');
@@ -47,6 +60,8 @@ export function openByDefaultWarning(
 
 export interface RunningSentinel {
   runtime: SentinelRuntime;
+  /** The HTTP endpoint, null when off (the default). */
+  http: SentinelHttp | null;
   port: number;
   stop(): Promise<void>;
 }
@@ -55,7 +70,20 @@ export interface RunningSentinel {
  * Start a sentinel from `argv` (without the node/script words): `[configPath, ...options]`.
  * Exits the process with code 1 on configuration errors, like redis-sentinel.
  */
-export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
+export async function runSentinel(argvIn: string[]): Promise<RunningSentinel> {
+  // `--http host:port` (Vigil): the HTTP endpoint for this run only (not written to the config file).
+  const argv = [...argvIn];
+  let httpArg: { host: string; port: number } | undefined;
+  const hi = argv.indexOf('--http');
+  if (hi >= 0) {
+    const parsed = parseHostPort(argv[hi + 1] ?? '');
+    if (!parsed) {
+      early(`Invalid --http value '${argv[hi + 1] ?? ''}': use host:port, e.g. --http 127.0.0.1:9479`);
+      process.exit(1);
+    }
+    httpArg = parsed;
+    argv.splice(hi, 2);
+  }
   const [confArg, ...rest] = argv;
   const store = await loadSentinelConfig(
     confArg !== undefined && !confArg.startsWith('--') ? confArg : undefined,
@@ -108,10 +136,18 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
     // The port announced in hellos: tls-port when the links between sentinels are TLS (Redis's rule).
     port: cfg.server.tlsReplication && cfg.server.tlsPort > 0 ? cfg.server.tlsPort : cfg.server.port,
     logger,
+    // SENTINEL CONFIG SET loglevel (Redis 7.2): the logger, and the options the next rewrite writes back.
+    logLevel: {
+      get: () => cfg.server.loglevel,
+      set: (level) => {
+        cfg.server.loglevel = level;
+        logger.setLevel(level);
+      },
+    },
     // Redis writes the live ACL state on every rewrite (users normalised as ACL LIST prints them).
     persist: (state) =>
       store.persist(
-        state,
+        { ...state, ...httpDirectives(cfg.sentinel) },
         server ? { aclUsers: [...server.core.acl.users.values()].map((u) => u.describeTokens()) } : {},
       ),
     exit,
@@ -131,6 +167,8 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
     tcpKeepAliveMs: cfg.server.tcpKeepaliveSec * 1000,
     logger: (level, message) => logger.log(level, message),
     identity: { configFile: store.path, executable: resolve(process.argv[1] ?? 'vigil-sentinel') },
+    // client-query-buffer-limit, proto-max-bulk-len, client-output-buffer-limit (parsed but not applied before).
+    ...limitOptions(cfg.server.other),
   };
   if (cfg.server.bind.length > 0) serverOpts.bind = cfg.server.bind;
   if (cfg.server.requirepass !== undefined) serverOpts.requirepass = cfg.server.requirepass;
@@ -150,6 +188,23 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
       `Failed listening on port ${cfg.server.port || cfg.server.tlsPort} (${kind}), aborting: ${(e as Error).message}`,
     );
     process.exit(1);
+  }
+  let http: SentinelHttp | null = null;
+  const httpPort = httpArg?.port ?? cfg.sentinel.vigilHttpPort ?? 0;
+  if (httpArg !== undefined || httpPort !== 0) {
+    const host = httpArg?.host ?? cfg.sentinel.vigilHttpBind ?? '127.0.0.1';
+    try {
+      http = await startSentinelHttp(runtime, {
+        host,
+        port: httpPort,
+        ...(cfg.sentinel.vigilHttpToken !== undefined ? { token: cfg.sentinel.vigilHttpToken } : {}),
+        log: (m) => logger.log('warning', m),
+      });
+      logger.log('notice', `HTTP endpoint (metrics, API, dashboard) listening on ${http.endpoint.url}`);
+    } catch (e) {
+      logger.log('warning', `Failed listening on HTTP ${host}:${httpPort}, aborting: ${(e as Error).message}`);
+      process.exit(1);
+    }
   }
   await runtime.start();
   const open = openByDefaultWarning(
@@ -190,15 +245,49 @@ export async function runSentinel(argv: string[]): Promise<RunningSentinel> {
   return {
     runtime,
     port: running.port || running.tlsPort,
+    http,
     stop: async () => {
       runtime.stop();
+      await http?.close();
       await running.close();
     },
   };
 }
 
+/** This package's version (package.json two levels up from src/cli or dist/cli). */
+export function vigilVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+const SENTINEL_USAGE = `Usage: vigil-sentinel /path/to/sentinel.conf [options]
+       vigil-sentinel -v or --version
+       vigil-sentinel -h or --help
+
+A drop-in for redis-sentinel ${REDIS_VERSION}: options are config directives, e.g. --port 26380.
+Examples:
+       vigil-sentinel /etc/vigil/sentinel.conf
+       vigil-sentinel /etc/vigil/sentinel.conf --port 26380 --loglevel verbose`;
+
 /** Entry point body: run the sentinel from `argv`, ending the process (code 1) on an unexpected error. */
 export function sentinelMain(argv: string[]): void {
+  // Like redis-sentinel: -v/--version and -h/--help as the only argument.
+  if (argv.length === 1 && (argv[0] === '-v' || argv[0] === '--version')) {
+    process.stdout.write(
+      `Vigil sentinel v=${vigilVersion()} redis-sentinel-compatible=${REDIS_VERSION} node=${process.version}\n`,
+    );
+    return;
+  }
+  if (argv.length === 1 && (argv[0] === '-h' || argv[0] === '--help')) {
+    process.stdout.write(`${SENTINEL_USAGE}\n`);
+    return;
+  }
   runSentinel(argv).catch((e: unknown) => {
     early(`Fatal: ${(e as Error).message}`);
     process.exit(1);

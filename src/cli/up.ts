@@ -12,6 +12,7 @@ import { liveRows, parseAddr } from '../cluster/inspect.js';
 import { renderTable, renderConnectionHelp, type ClusterSummary } from '../cluster/render.js';
 import { EventWatch, type SentinelEvent } from '../cluster/events.js';
 import { UserError, parse, intFlag, clusterDir, out, err } from './common.js';
+import { startGroupDashboard } from '../http/group-api.js';
 
 export const UP_HELP = `vigil up [options]      start 1 master + replicas, sentinels and the proxy on 127.0.0.1
   --dir DIR               configs, data, logs and state (default ./.vigil)
@@ -52,9 +53,17 @@ export async function runUp(argv: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => (wake = resolve));
   const cluster = new LocalCluster(options, launchers, {
     progress: (line) => err(line),
-    onUnexpectedExit: (rec, how) =>
+    onUnexpectedExit: (rec, how, restartInMs) =>
       note(
-        `${rec.name} (${rec.role} ${rec.host}:${rec.port}, pid ${rec.pid}) ${how}; the rest keeps running (stop all with \`vigil down --dir ${dir}\`)`,
+        restartInMs === undefined
+          ? `${rec.name} (${rec.role} ${rec.host}:${rec.port}, pid ${rec.pid}) ${how}`
+          : `${rec.name} (${rec.role} ${rec.host}:${rec.port}, pid ${rec.pid}) ${how}; restarting in ${restartInMs} ms`,
+      ),
+    onRestart: (rec, error) =>
+      note(
+        error === undefined
+          ? `${rec.name} restarted (${rec.host}:${rec.port}, pid ${rec.pid}, restart ${rec.restarts ?? 1})`
+          : `${rec.name} could not be restarted: ${error}; trying again`,
       ),
   });
   process.on('exit', () => cluster.killAllNow());
@@ -80,6 +89,20 @@ export async function runUp(argv: string[]): Promise<number> {
     if (v.debug && !interrupted) err((e as Error).stack ?? '');
     await stopAll(cluster, note);
     return interrupted ? 128 + (stopRequested === 'SIGINT' ? 2 : stopRequested === 'SIGHUP' ? 1 : 15) : 1;
+  }
+
+  // The dashboard (Vigil's sentinels only: it reads their HTTP endpoints), on loopback.
+  let dashboard: Awaited<ReturnType<typeof startGroupDashboard>> | undefined;
+  if (options.impl === 'vigil') {
+    try {
+      dashboard = await startGroupDashboard(
+        cluster.plan.sentinels.map((n, i) => ({ host: n.host, port: cluster.plan.sentinelHttpPorts[i] ?? 0 })),
+        { host: HOST, port: cluster.plan.dashboardPort },
+      );
+      summary = { ...summary, dashboard: { url: dashboard.endpoint.url } };
+    } catch (e) {
+      note(`dashboard not started: ${(e as Error).message}`);
+    }
   }
 
   let watch: EventWatch | undefined;
@@ -118,6 +141,7 @@ export async function runUp(argv: string[]): Promise<number> {
   if (!stopRequested) await stopped;
   clearInterval(keepAlive);
   watch?.close();
+  await dashboard?.close();
   note(`${stopRequested ?? 'stop'} received: stopping the cluster`);
   const ok = await stopAll(cluster, note);
   for (const s of signals) process.removeListener(s, onSignal);

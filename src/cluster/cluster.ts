@@ -1,5 +1,6 @@
 // LocalCluster: turns a ClusterPlan into running processes (redis-server master + replicas, sentinels, proxy),
-// waits until the sentinels see the whole topology, supervises, and stops exactly what it started, by PID.
+// waits until the sentinels see the whole topology, supervises (once ready, a process that dies is restarted with
+// back-off and reported), and stops exactly what it started, by PID.
 // Every wait has a deadline, watches for its processes dying, and honours an AbortSignal (Ctrl-C mid-start).
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import {
 } from './plan.js';
 import { spawnLogged, procStartTime, isAlive, stopPids, signal } from './proc.js';
 import { writeState, type ClusterState, type ProcRecord } from './state.js';
-import { pingable, readinessGaps, replicationInfo, sentinelView, proxyState } from './inspect.js';
+import { masterAddrFrom, pingable, readinessGaps, replicationInfo, sentinelView, proxyState } from './inspect.js';
 import type { ClusterSummary } from './render.js';
 import type { Launch } from './entry.js';
 
@@ -37,8 +38,13 @@ export interface ClusterLaunchers {
 
 export interface ClusterHooks {
   progress: (line: string) => void;
-  /** A process exited while the cluster was meant to be running. */
-  onUnexpectedExit: (rec: ProcRecord, how: string) => void;
+  /**
+   * A process exited while the cluster was meant to be running. Once the cluster is ready it is restarted after
+   * `restartInMs` (undefined: during start-up, which then fails).
+   */
+  onUnexpectedExit: (rec: ProcRecord, how: string, restartInMs?: number) => void;
+  /** A supervised process is running again (new PID in rec), or could not be started (error). */
+  onRestart?: (rec: ProcRecord, error?: string) => void;
 }
 
 interface Running {
@@ -46,6 +52,20 @@ interface Running {
   child: ChildProcess;
   exited: boolean;
   how: string;
+  /** When this incarnation was started (ms), for the back-off reset. */
+  startedAt: number;
+}
+
+/**
+ * Restart back-off: 250 ms after the first unexpected exit, doubling for each further exit of a process that ran
+ * less than RESTART_STABLE_MS, at most RESTART_MAX_MS (so a process that cannot start does not spin).
+ */
+const RESTART_FIRST_MS = 250;
+const RESTART_MAX_MS = 30_000;
+const RESTART_STABLE_MS = 30_000;
+
+export function restartDelayMs(quickFailures: number): number {
+  return Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** Math.max(0, quickFailures));
 }
 
 /** Subdirectories `vigil up` creates; only these (and only if they hold our config file) are ever deleted. */
@@ -70,6 +90,10 @@ export class LocalCluster {
   readonly state: ClusterState;
   private readonly running = new Map<string, Running>();
   private stopping = false;
+  /** Pending restarts (cleared by stop()). */
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+  /** Per process name: exits in a row of incarnations that ran less than RESTART_STABLE_MS. */
+  private readonly quickFailures = new Map<string, number>();
 
   constructor(
     options: ClusterOptions,
@@ -197,6 +221,8 @@ export class LocalCluster {
   /** Stops everything still running, sentinels and proxy first (so they do not fail over a stopping master). */
   async stop(): Promise<{ survivors: ProcRecord[] }> {
     this.stopping = true;
+    for (const t of this.restartTimers) clearTimeout(t);
+    this.restartTimers.clear();
     const alive = (roles: string[]): Running[] =>
       [...this.running.values()].filter((r) => roles.includes(r.rec.role) && !r.exited && isAlive(r.rec.pid));
     const onKill = (pid: number): void => {
@@ -254,7 +280,7 @@ export class LocalCluster {
     writeState(this.plan.options.dir, this.state);
   }
 
-  private async launch(n: NodePlan, cmd: string, args: string[]): Promise<Running> {
+  private async launch(n: NodePlan, cmd: string, args: string[], previous?: ProcRecord): Promise<Running> {
     mkdirSync(n.dir, { recursive: true });
     const child = await spawnLogged(cmd, args, { cwd: n.dir, logPath: n.logPath });
     const startTime = procStartTime(child.pid);
@@ -267,17 +293,99 @@ export class LocalCluster {
       ...(startTime !== undefined ? { startTime } : {}),
       cmd: [cmd, ...args],
       logPath: n.logPath,
+      ...(previous ? { restarts: (previous.restarts ?? 0) + 1 } : {}),
+      ...(previous?.lastExit !== undefined ? { lastExit: previous.lastExit } : {}),
     };
-    const r: Running = { rec, child, exited: false, how: '' };
+    const r: Running = { rec, child, exited: false, how: '', startedAt: Date.now() };
     this.running.set(n.name, r);
-    this.state.processes.push(rec);
+    const at = this.state.processes.findIndex((p) => p.name === n.name);
+    if (at === -1) this.state.processes.push(rec);
+    else this.state.processes[at] = rec;
     this.save();
     child.once('exit', (code, sig) => {
       r.exited = true;
       r.how = sig ? `killed by ${sig}` : `exited with code ${code ?? '?'}`;
-      if (!this.stopping) this.hooks.onUnexpectedExit(rec, r.how);
+      if (this.stopping) return;
+      if (!this.state.ready) {
+        this.hooks.onUnexpectedExit(rec, r.how);
+        return;
+      }
+      this.supervise(n, r);
     });
     return r;
+  }
+
+  /** Supervision (once ready): restart a process that died, with back-off, and record it for `vigil status`. */
+  private supervise(n: NodePlan, dead: Running): void {
+    const ranMs = Date.now() - dead.startedAt;
+    const quick = ranMs < RESTART_STABLE_MS ? (this.quickFailures.get(n.name) ?? 0) : 0;
+    this.quickFailures.set(n.name, quick + 1);
+    const delayMs = restartDelayMs(quick);
+    dead.rec.lastExit = `${dead.how} at ${new Date().toISOString()}`;
+    try {
+      this.save();
+    } catch {
+      // DIR removed under us: supervision goes on, the record does not
+    }
+    this.hooks.onUnexpectedExit(dead.rec, dead.how, delayMs);
+    const t = setTimeout(() => {
+      this.restartTimers.delete(t);
+      void this.restartWhenSafe(n, dead);
+    }, delayMs);
+    this.restartTimers.add(t);
+  }
+
+  /**
+   * A redis-server the sentinels still name as master is restarted only after they have failed over to another
+   * node (or after down-after + 2 × failover-timeout without one): brought back at once, it would be master
+   * again, and empty (no persistence here), before any sentinel saw it down — and its replicas would resync
+   * from it and lose the data. Replicas, sentinels and the proxy are restarted at once.
+   */
+  private async restartWhenSafe(n: NodePlan, dead: Running): Promise<void> {
+    const me = addr(n);
+    const o = this.plan.options;
+    if ((n.role === 'master' || n.role === 'replica') && this.plan.replicas.length > 0) {
+      const deadline = Date.now() + o.downAfterMs + 2 * o.failoverTimeoutMs;
+      let said = false;
+      for (;;) {
+        if (this.stopping) return;
+        const named = await Promise.all(
+          this.plan.sentinels.map((s) => masterAddrFrom(s, o.masterName).catch(() => undefined)),
+        );
+        const reachable = named.filter((a): a is string => a !== undefined);
+        if (reachable.length > 0 && !reachable.includes(me)) break;
+        if (Date.now() >= deadline) {
+          this.hooks.progress(`  ${n.name}: no failover away from it; restarting it anyway`);
+          break;
+        }
+        if (!said) this.hooks.progress(`  ${n.name} was the master: waiting for the failover before restarting it`);
+        said = true;
+        await new Promise<void>((resolve) => {
+          const w = setTimeout(() => {
+            this.restartTimers.delete(w);
+            resolve();
+          }, 250);
+          this.restartTimers.add(w);
+        });
+      }
+    }
+    {
+      if (this.stopping) return;
+      const [cmd, ...args] = dead.rec.cmd;
+      this.launch(n, cmd as string, args, dead.rec).then(
+        (r) => {
+          // stop() began while we were spawning: this one is stopped by stop()'s sweep or right here.
+          if (this.stopping) signal(r.rec.pid, 'SIGTERM');
+          else this.hooks.onRestart?.(r.rec);
+        },
+        (err: unknown) => {
+          if (this.stopping) return;
+          this.hooks.onRestart?.(dead.rec, err instanceof Error ? err.message : String(err));
+          // Try again later, as for a process that died at once.
+          this.supervise(n, { ...dead, startedAt: Date.now() });
+        },
+      );
+    }
   }
 
   /**

@@ -57,6 +57,9 @@ export interface ClusterPlan {
   proxy: NodePlan | undefined;
   /** The proxy's HTTP port (/health, /metrics, /stats), right after the proxy port. */
   proxyHttpPort: number | undefined;
+  /** Each sentinel's HTTP endpoint (same order as `sentinels`) and the dashboard `vigil up` serves. */
+  sentinelHttpPorts: number[];
+  dashboardPort: number;
   stateFile: string;
 }
 
@@ -65,9 +68,12 @@ export function quorumFor(sentinels: number): number {
   return Math.floor(sentinels / 2) + 1;
 }
 
-/** Ports used: master, replicas, sentinels, proxy, proxy HTTP, consecutively from basePort. */
+/**
+ * Ports used, consecutively from basePort: master, replicas, sentinels, proxy, proxy HTTP, then one HTTP port per
+ * sentinel (vigil-http-port; unused with --impl redis) and the dashboard's.
+ */
 export function portCount(o: Pick<ClusterOptions, 'replicas' | 'sentinels' | 'proxy'>): number {
-  return 1 + o.replicas + o.sentinels + (o.proxy ? 2 : 0);
+  return 1 + o.replicas + o.sentinels + (o.proxy ? 2 : 0) + o.sentinels + 1;
 }
 
 export function planCluster(o: ClusterOptions): ClusterPlan {
@@ -90,7 +96,11 @@ export function planCluster(o: ClusterOptions): ClusterPlan {
   const sentinels = Array.from({ length: o.sentinels }, () => node('sentinel', 'sentinel', port++));
   const proxy = o.proxy ? node('proxy', 'proxy', port++) : undefined;
   const proxyHttpPort = o.proxy ? port++ : undefined;
+  const sentinelHttpPorts = sentinels.map(() => port++);
+  const dashboardPort = port++;
   return {
+    sentinelHttpPorts,
+    dashboardPort,
     options: o,
     quorum: quorumFor(o.sentinels),
     master,
@@ -137,6 +147,10 @@ export function sentinelConf(node: NodePlan, plan: ClusterPlan): string {
       `sentinel down-after-milliseconds ${o.masterName} ${o.downAfterMs}`,
       `sentinel failover-timeout ${o.masterName} ${o.failoverTimeoutMs}`,
       `sentinel parallel-syncs ${o.masterName} 1`,
+      // Vigil's HTTP endpoint (metrics, API; the dashboard of `vigil up` reads it), loopback only.
+      ...(o.impl === 'vigil'
+        ? [`sentinel vigil-http-port ${plan.sentinelHttpPorts[plan.sentinels.indexOf(node)] ?? 0}`]
+        : []),
     ].join('\n') + '\n'
   );
 }

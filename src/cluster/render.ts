@@ -8,7 +8,8 @@ export interface ClusterSummary {
   replicas: string[];
   sentinels: string[];
   proxy?: string;
-  dashboard?: string;
+  /** The dashboard `vigil up` serves (absent with --impl redis). */
+  dashboard?: { url: string };
   dir: string;
 }
 
@@ -91,6 +92,6 @@ export function renderConnectionHelp(s: ClusterSummary, extra: { proxyHttp?: str
       ...(extra.proxyHttp ? [`curl http://${extra.proxyHttp}/health     # also /metrics (Prometheus) and /stats`] : []),
     ]);
   }
-  if (s.dashboard) section('Dashboard:', [s.dashboard]);
+  if (s.dashboard) section('Dashboard:', [s.dashboard.url]);
   return out.join('\n').replace(/^\n/, '');
 }

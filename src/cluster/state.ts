@@ -18,6 +18,10 @@ export interface ProcRecord {
   startTime?: string;
   cmd: string[];
   logPath: string;
+  /** How often `vigil up` restarted it after an unexpected exit (absent = never). */
+  restarts?: number;
+  /** The last unexpected exit (`killed by SIGKILL at 2026-…`), for `vigil status`. */
+  lastExit?: string;
 }
 
 export interface ClusterState {

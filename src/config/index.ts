@@ -25,4 +25,11 @@ export {
   strerror,
   recoverInPlaceWrite,
 } from './store.js';
+export {
+  renderStateFile,
+  combineWithState,
+  findStateConfigFile,
+  StateFileError,
+  STATE_FILE_HEADER,
+} from './state-file.js';
 export type { StoreFs, StoreFileHandle, LoadedConfig, WriteResult, WriteOptions } from './store.js';

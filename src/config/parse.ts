@@ -75,6 +75,10 @@ const PRE_MONITOR = new Set([
   'myid',
   'resolve-hostnames',
   'announce-hostnames',
+  'state-config-file',
+  'vigil-http-port',
+  'vigil-http-bind',
+  'vigil-http-token',
 ]);
 
 /** Expected usage per sentinel directive, for hints (argument count → Redis says only "Unrecognized ..."). */
@@ -88,6 +92,7 @@ const SENTINEL_USAGE: Record<string, string> = {
   'auth-pass': 'sentinel auth-pass <master-name> <password>',
   'auth-user': 'sentinel auth-user <master-name> <username>',
   'master-reboot-down-after-period': 'sentinel master-reboot-down-after-period <master-name> <milliseconds>',
+  'primary-reboot-down-after-period': 'sentinel primary-reboot-down-after-period <master-name> <milliseconds>',
   'rename-command': 'sentinel rename-command <master-name> <command> <renamed-command>',
   'vigil-fencing': 'sentinel vigil-fencing <master-name> yes|no',
   'vigil-fence-delay': 'sentinel vigil-fence-delay <master-name> <milliseconds>',
@@ -98,6 +103,7 @@ const SENTINEL_USAGE: Record<string, string> = {
   'known-slave': 'sentinel known-slave <master-name> <ip> <port>',
   'known-sentinel': 'sentinel known-sentinel <master-name> <ip> <port> <runid>',
   'current-epoch': 'sentinel current-epoch <epoch>',
+  'state-config-file': 'sentinel state-config-file <path>',
   myid: 'sentinel myid <40-character-id>',
   'announce-ip': 'sentinel announce-ip <ip>',
   'announce-port': 'sentinel announce-port <port>',
@@ -106,6 +112,9 @@ const SENTINEL_USAGE: Record<string, string> = {
   'sentinel-pass': 'sentinel sentinel-pass <password>',
   'resolve-hostnames': 'sentinel resolve-hostnames yes|no',
   'announce-hostnames': 'sentinel announce-hostnames yes|no',
+  'vigil-http-port': 'sentinel vigil-http-port <port>',
+  'vigil-http-bind': 'sentinel vigil-http-bind <address>',
+  'vigil-http-token': 'sentinel vigil-http-token <token>',
 };
 
 export function defaultServerOptions(): ServerOptions {
@@ -755,6 +764,16 @@ function handleSentinel(argv: string[], ctx: SentinelCtx): void {
       m.renamedCommands.push({ command: a(2), renamed: a(3) });
       return;
     }
+    // Vigil (the name proposed for Redis and Valkey): the state goes to this file; see src/config/state-file.ts.
+    case 'state-config-file':
+      if (argc !== 2) return unrecognized();
+      if (a(1).length === 0)
+        throw new Fail(
+          'Empty state-config-file path.',
+          "give a path, e.g. 'sentinel state-config-file /var/lib/vigil/sentinel-state.conf'",
+        );
+      ctx.sentinel.stateConfigFile = a(1);
+      return;
     case 'announce-ip':
       if (argc !== 2) return unrecognized();
       if (a(1).length > 0) ctx.sentinel.announceIp = a(1);
@@ -783,6 +802,25 @@ function handleSentinel(argv: string[], ctx: SentinelCtx): void {
       if (argc !== 2) return unrecognized();
       ctx.sentinel.announceHostnames = yesNoOpt('Please specify yes or no for the announce-hostnames option.');
       return;
+    case 'vigil-http-port': {
+      if (argc !== 2) return unrecognized();
+      const v = /^\d{1,5}$/.test(a(1)) ? Number(a(1)) : -1;
+      if (v < 0 || v > 65535) throw new Fail('Invalid port number for vigil-http-port.', 'use 0 (off) or 1-65535');
+      ctx.sentinel.vigilHttpPort = v;
+      return;
+    }
+    case 'vigil-http-bind':
+      if (argc !== 2) return unrecognized();
+      if (isIP(a(1)) === 0 && a(1) !== 'localhost')
+        throw new Fail('Invalid address for vigil-http-bind.', 'use an IP address such as 127.0.0.1 or ::1');
+      ctx.sentinel.vigilHttpBind = a(1);
+      return;
+    case 'vigil-http-token':
+      if (argc !== 2) return unrecognized();
+      if (a(1).length > 0) ctx.sentinel.vigilHttpToken = a(1);
+      return;
+    // Valkey 8's name, read as Redis's; the rewrite writes Redis's name in its place.
+    case 'primary-reboot-down-after-period':
     case 'master-reboot-down-after-period': {
       if (argc !== 3) return unrecognized();
       const m = master();

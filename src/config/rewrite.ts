@@ -29,6 +29,8 @@ export const SENTINEL_KINDS = [
   'auth-pass',
   'auth-user',
   'master-reboot-down-after-period',
+  // Valkey 8's name for the line above: read, and replaced by Redis's name on rewrite.
+  'primary-reboot-down-after-period',
   'vigil-fencing',
   'vigil-fence-delay',
   'vigil-empty-master-failover',
@@ -42,6 +44,9 @@ export const SENTINEL_KINDS = [
   'announce-port',
   'sentinel-user',
   'sentinel-pass',
+  'vigil-http-port',
+  'vigil-http-bind',
+  'vigil-http-token',
 ] as const;
 
 /** Names Redis keeps (as directives) although they are not CONFIG parameters. */
@@ -292,6 +297,9 @@ export function rewriteConfig(current: ConfigDocument | string, state: Persisted
   if (state.announcePort !== 0) put('announce-port', n(state.announcePort));
   if (state.sentinelUser !== undefined && state.sentinelUser !== '') put('sentinel-user', state.sentinelUser);
   if (state.sentinelPass !== undefined && state.sentinelPass !== '') put('sentinel-pass', state.sentinelPass);
+  if ((state.vigilHttpPort ?? 0) !== 0) put('vigil-http-port', n(state.vigilHttpPort ?? 0));
+  if (state.vigilHttpBind !== undefined) put('vigil-http-bind', state.vigilHttpBind);
+  if (state.vigilHttpToken !== undefined) put('vigil-http-token', state.vigilHttpToken);
   for (const k of SENTINEL_KINDS) st.markProcessed(`sentinel ${k}`);
 
   // 4. Blank the leftovers of handled kinds (duplicates, values back at their default).

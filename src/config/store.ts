@@ -8,9 +8,10 @@ import * as nodeFs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, basename, resolve } from 'node:path';
-import { parseConfig } from './parse.js';
+import { parseConfig, type ParseOptions } from './parse.js';
 import { rewriteConfig } from './rewrite.js';
-import type { ConfigDocument, PersistedState, ServerState } from './types.js';
+import { combineWithState, findStateConfigFile } from './state-file.js';
+import type { ConfigDocument, LogLevel, PersistedState, ServerState } from './types.js';
 
 /** The subset of node:fs/promises (+ one sync check) the store uses. */
 export interface StoreFs {
@@ -124,6 +125,12 @@ export interface LoadedConfig {
   doc: ConfigDocument;
   /** Set when the file held an interrupted in-place rewrite (see recoverInPlaceWrite). */
   recovered?: 'completed' | 'discarded';
+  /**
+   * Set when the file names `sentinel state-config-file` (src/config/state-file.ts): the absolute state path
+   * (every flush goes there; `path` is never written), sentinel.conf's own loglevel, and whether the state file
+   * held an interrupted in-place rewrite.
+   */
+  state?: { path: string; mainLoglevel: LogLevel; recovered?: 'completed' | 'discarded' };
 }
 
 /**
@@ -157,24 +164,77 @@ export async function loadConfigFile(
       e,
     );
   }
-  try {
-    await fs.access(abs, nodeFs.constants.W_OK);
-  } catch (e) {
-    throw new ConfigFileError(
-      `Sentinel config file ${abs} is not writable: ${strerror(e)}. Exiting...`,
-      'Sentinel persists its state in this file: make it writable (a read-only mount such as a ConfigMap will not work; copy it to a writable volume)',
-      e,
-    );
+  // With a state file, sentinel.conf is read-only input: it is never opened for writing, so it need not be writable.
+  const stateRef = findStateConfigFile(text, opts.argvLines);
+  if (stateRef === undefined) {
+    try {
+      await fs.access(abs, nodeFs.constants.W_OK);
+    } catch (e) {
+      throw new ConfigFileError(
+        `Sentinel config file ${abs} is not writable: ${strerror(e)}. Exiting...`,
+        "Sentinel persists its state in this file: make it writable, or add 'sentinel state-config-file <path>' to keep the state in a writable file of its own (a read-only mount such as a ConfigMap then works)",
+        e,
+      );
+    }
   }
   const rec = recoverInPlaceWrite(text);
   text = rec.text;
-  const doc = parseConfig(text, {
+  const cwd = opts.cwd ?? process.cwd();
+  const parseOpts: ParseOptions = {
     ...(opts.argvLines !== undefined ? { argvLines: opts.argvLines } : {}),
     isExecutable: (p) => fs.isExecutableSync(p),
-    cwd: opts.cwd ?? process.cwd(),
+    cwd,
     dirError: (d) => (fs.dirErrorSync ?? nodeStoreFs.dirErrorSync)!(d),
-  });
-  return { path: abs, text, doc, ...(rec.recovered !== undefined ? { recovered: rec.recovered } : {}) };
+  };
+  const mainDoc = parseConfig(text, parseOpts);
+  const recovered = rec.recovered !== undefined ? { recovered: rec.recovered } : {};
+  if (stateRef === undefined) return { path: abs, text, doc: mainDoc, ...recovered };
+
+  // A relative state path is relative to the final `dir`, like every other path Sentinel uses after start-up.
+  const statePath = resolve(mainDoc.config.server.dir ?? cwd, stateRef);
+  let stateText = '';
+  try {
+    if ((await fs.stat(statePath)).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+    stateText = await fs.readFile(statePath, 'utf8');
+  } catch (e) {
+    // No state file yet: the first start seeds it from sentinel.conf.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigFileError(
+        `Fatal error, can't open state file '${statePath}': ${strerror(e)}`,
+        'fix the path or the permissions',
+        e,
+      );
+    }
+  }
+  // The directory must take a new file (the atomic replace writes a temp file next to it and renames it).
+  try {
+    await fs.access(dirname(statePath), nodeFs.constants.W_OK);
+  } catch (e) {
+    throw new ConfigFileError(
+      `Sentinel state file directory ${dirname(statePath)} is not writable: ${strerror(e)}. Exiting...`,
+      'the state file is rewritten atomically (temp file + rename): make its directory writable, e.g. a persistent volume',
+      e,
+    );
+  }
+  const stateRec = recoverInPlaceWrite(stateText);
+  let combined: string;
+  try {
+    combined = combineWithState(text, stateRec.text, statePath);
+  } catch (e) {
+    throw new ConfigFileError((e as Error).message, 'the state file holds only what Vigil wrote there', e);
+  }
+  const doc = combined === text ? mainDoc : parseConfig(combined, parseOpts);
+  return {
+    path: abs,
+    text,
+    doc,
+    ...recovered,
+    state: {
+      path: statePath,
+      mainLoglevel: mainDoc.config.server.loglevel,
+      ...(stateRec.recovered !== undefined ? { recovered: stateRec.recovered } : {}),
+    },
+  };
 }
 
 export interface WriteOptions {
@@ -370,7 +430,10 @@ export class ConfigFileStore {
 
   constructor(
     readonly path: string,
-    private readonly opts: WriteOptions = {},
+    private readonly opts: WriteOptions & {
+      /** The new text from the file's current text (default: rewriteConfig; the state file has its own). */
+      render?: (current: string, state: PersistedState, server: ServerState) => string;
+    } = {},
   ) {}
 
   persist(state: PersistedState, server: ServerState): Promise<WriteResult> {
@@ -385,7 +448,8 @@ export class ConfigFileStore {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
         current = '';
       }
-      return writeConfigAtomic(this.path, rewriteConfig(current, state, server), this.opts);
+      const render = this.opts.render ?? rewriteConfig;
+      return writeConfigAtomic(this.path, render(current, state, server), this.opts);
     };
     const p = this.tail.then(run, run);
     this.tail = p.catch(() => undefined);

@@ -86,6 +86,19 @@ export interface SentinelGlobals {
   resolveHostnames: boolean;
   /** Default false. */
   announceHostnames: boolean;
+  /**
+   * `sentinel state-config-file <path>` (Vigil): the state is written there and the config file is never
+   * rewritten. As written in the file (resolved by the loader). Absent: Redis's behaviour.
+   */
+  stateConfigFile?: string;
+  /**
+   * Vigil's HTTP endpoint (docs/observability.md): `sentinel vigil-http-port <port>` (absent or 0 = off),
+   * `sentinel vigil-http-bind <addr>` (default 127.0.0.1), `sentinel vigil-http-token <token>` (bearer token).
+   * Not used by the core; written back as read.
+   */
+  vigilHttpPort?: number;
+  vigilHttpBind?: string;
+  vigilHttpToken?: string;
 }
 
 export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';

@@ -7,7 +7,8 @@ import { globMatch } from './glob.js';
 import type { Instance } from './instance.js';
 import { isIpAddress } from './sentinel.js';
 import type { SentinelCore } from './sentinel.js';
-import { debugKeys } from './types.js';
+import { debugKeys, levelRank } from './types.js';
+import type { LogLevel } from './types.js';
 
 const bulk = (v: string | number): Out => ({ t: 'bulk', v: String(v) });
 const err = (v: string): Out => ({ t: 'error', v });
@@ -43,6 +44,21 @@ const ARITY: Record<string, number> = {
   monitor: 6,
   set: -5,
 };
+
+/**
+ * Valkey 8's names, accepted alongside Redis's (`SENTINEL PRIMARY mymaster` = `SENTINEL MASTER mymaster`); the
+ * reply is Redis 7.0's, and so is an arity error (it names `sentinel|master`). Not listed in HELP (Redis 7.0's text). The server's command table keeps the same map
+ * (SENTINEL_SUBCOMMAND_ALIASES in src/server/command-table.ts) so COMMAND stays Redis 7.0's.
+ */
+export const SUBCOMMAND_ALIASES: Readonly<Record<string, string>> = {
+  primary: 'master',
+  primaries: 'masters',
+  'get-primary-addr-by-name': 'get-master-addr-by-name',
+  'is-primary-down-by-addr': 'is-master-down-by-addr',
+};
+
+/** Redis 7.0's subcommands with their arity, for the command table's consistency test. */
+export const SUBCOMMAND_ARITY: Readonly<Record<string, number>> = ARITY;
 
 const HELP_LINES = [
   'SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -158,16 +174,21 @@ export function instanceRecord(core: SentinelCore, ri: Instance): Out {
 export interface CommandContext {
   /** Scripts state for PENDING-SCRIPTS (owned by the runtime). */
   pendingScripts?: () => Out;
+  /** The process log level, for `SENTINEL CONFIG GET/SET loglevel` (Redis 7.2; owned by the runtime). */
+  logLevel?: { get(): LogLevel; set(level: LogLevel): void };
 }
 
 /** Handle `SENTINEL <args...>`; args[0] is the subcommand. Effects stay queued in the core (drain them). */
 export function sentinelCommand(core: SentinelCore, args: string[], ctx: CommandContext = {}): Out {
   const subRaw = args[0] ?? '';
-  const sub = subRaw.toLowerCase();
+  const typed = subRaw.toLowerCase();
+  const sub = SUBCOMMAND_ALIASES[typed] ?? typed;
   const arity = ARITY[sub];
   if (arity === undefined) return err(`ERR unknown subcommand '${subRaw}'. Try SENTINEL HELP.`);
   const argc = args.length + 1;
-  if ((arity > 0 && argc !== arity) || (arity < 0 && argc < -arity)) {
+  // Valkey 9's `SENTINEL FAILOVER <name> COORDINATED`; any other extra word keeps Redis 7.0's arity error.
+  const coordinated = sub === 'failover' && argc === 4 && (args[2] ?? '').toLowerCase() === 'coordinated';
+  if (!coordinated && ((arity > 0 && argc !== arity) || (arity < 0 && argc < -arity))) {
     return err(`ERR wrong number of arguments for 'sentinel|${sub}' command`);
   }
   const a = (i: number): string => args[i] ?? '';
@@ -233,6 +254,8 @@ export function sentinelCommand(core: SentinelCore, args: string[], ctx: Command
       return int(n);
     }
     case 'failover': {
+      // COORDINATED (Valkey 9) asks for what every Vigil manual failover already does when the master is
+      // reachable: writes paused, the chosen replica caught up, then promotion (SentinelCore.failoverCatchUp).
       const m = getMaster(a(1));
       if (!m) return err(ERR_NO_SUCH_MASTER);
       if (m.failoverInProgress) return err('INPROG Failover already in progress');
@@ -270,7 +293,7 @@ export function sentinelCommand(core: SentinelCore, args: string[], ctx: Command
     case 'set':
       return setCommand(core, args);
     case 'config':
-      return configCommand(core, args);
+      return configCommand(core, args, ctx);
     case 'info-cache': {
       const out: Out[] = [];
       const now = core.clock.now();
@@ -440,7 +463,10 @@ function setCommand(core: SentinelCore, args: string[]): Out {
       if (oldName.toLowerCase() === newName.toLowerCase()) m.renames.delete(oldName.toLowerCase());
       else m.renames.set(oldName.toLowerCase(), { command: oldName, renamed: newName });
       changes++;
-    } else if (lo === 'master-reboot-down-after-period' && moreargs > 0) {
+    } else if (
+      (lo === 'master-reboot-down-after-period' || lo === 'primary-reboot-down-after-period') &&
+      moreargs > 0
+    ) {
       const v = parseLong(args[++j] ?? '');
       if (v === null || v < 0) return badArg(j);
       m.masterRebootDownAfterPeriodMs = v;
@@ -473,77 +499,108 @@ const CONFIG_PARAMS = [
   'announce-port',
   'sentinel-user',
   'sentinel-pass',
+  'loglevel',
 ];
 
-function configCommand(core: SentinelCore, args: string[]): Out {
+const LOG_LEVELS = Object.keys(levelRank) as LogLevel[];
+
+function configGetValue(core: SentinelCore, p: string, ctx: CommandContext): Out | null {
+  switch (p) {
+    case 'resolve-hostnames':
+      return bulk(core.resolveHostnames ? 'yes' : 'no');
+    case 'announce-hostnames':
+      return bulk(core.announceHostnames ? 'yes' : 'no');
+    case 'announce-ip':
+      return bulk(core.announceIp ?? '');
+    case 'announce-port':
+      return bulk(core.announcePort);
+    case 'sentinel-user':
+      return bulk(core.sentinelUser ?? '');
+    case 'sentinel-pass':
+      return bulk(core.sentinelPass ?? '');
+    case 'loglevel':
+      return ctx.logLevel ? bulk(ctx.logLevel.get()) : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * SENTINEL CONFIG GET <pattern> / SET <param> <value> [<param> <value> ...]. One pair replies exactly as Redis
+ * 7.0; several pairs and `loglevel` are Redis 7.2's: every pair is checked before any is applied (a bad one
+ * changes nothing), a repeated parameter is an error, and the file is rewritten once.
+ */
+function configCommand(core: SentinelCore, args: string[], ctx: CommandContext): Out {
   const sub = (args[1] ?? '').toLowerCase();
   if (sub === 'get' && args.length === 3) {
     const pattern = args[2] ?? '';
     const pairs: Array<[string, Out]> = [];
     for (const p of CONFIG_PARAMS) {
       if (!globMatch(pattern, p, true)) continue;
-      switch (p) {
-        case 'resolve-hostnames':
-          pairs.push([p, bulk(core.resolveHostnames ? 'yes' : 'no')]);
-          break;
-        case 'announce-hostnames':
-          pairs.push([p, bulk(core.announceHostnames ? 'yes' : 'no')]);
-          break;
-        case 'announce-ip':
-          pairs.push([p, bulk(core.announceIp ?? '')]);
-          break;
-        case 'announce-port':
-          pairs.push([p, bulk(core.announcePort)]);
-          break;
-        case 'sentinel-user':
-          pairs.push([p, bulk(core.sentinelUser ?? '')]);
-          break;
-        case 'sentinel-pass':
-          pairs.push([p, bulk(core.sentinelPass ?? '')]);
-          break;
-      }
+      const v = configGetValue(core, p, ctx);
+      if (v !== null) pairs.push([p, v]);
     }
+    // A pattern Redis 7.0 answers (`*`) keeps 7.0's reply: `loglevel` (7.2) only shows when asked for alone.
+    if (pairs.length > 1) return map(pairs.filter(([p]) => p !== 'loglevel'));
     return map(pairs);
   }
-  if (sub === 'set' && args.length === 4) {
-    const param = (args[2] ?? '').toLowerCase();
-    const value = args[3] ?? '';
-    const badValue = (): Out => err(`ERR Invalid value '${value}' to SENTINEL CONFIG SET '${args[2] ?? ''}'`);
-    const yesno = (): boolean | null =>
-      value.toLowerCase() === 'yes' ? true : value.toLowerCase() === 'no' ? false : null;
-    switch (param) {
-      case 'resolve-hostnames': {
-        const v = yesno();
-        if (v === null) return badValue();
-        core.resolveHostnames = v;
-        break;
+  if (sub === 'set' && args.length >= 4 && args.length % 2 === 0) {
+    const apply: Array<() => void> = [];
+    const seen = new Set<string>();
+    for (let j = 2; j < args.length; j += 2) {
+      const param = (args[j] ?? '').toLowerCase();
+      const value = args[j + 1] ?? '';
+      const badValue = (): Out => err(`ERR Invalid value '${value}' to SENTINEL CONFIG SET '${args[j] ?? ''}'`);
+      const yesno = (): boolean | null =>
+        value.toLowerCase() === 'yes' ? true : value.toLowerCase() === 'no' ? false : null;
+      if (!CONFIG_PARAMS.includes(param) || (param === 'loglevel' && !ctx.logLevel)) {
+        return err(`ERR Invalid argument '${args[j] ?? ''}' to SENTINEL CONFIG SET`);
       }
-      case 'announce-hostnames': {
-        const v = yesno();
-        if (v === null) return badValue();
-        core.announceHostnames = v;
-        break;
+      if (seen.has(param)) return err(`ERR Duplicate argument '${args[j] ?? ''}' to SENTINEL CONFIG SET`);
+      seen.add(param);
+      switch (param) {
+        case 'resolve-hostnames': {
+          const v = yesno();
+          if (v === null) return badValue();
+          apply.push(() => (core.resolveHostnames = v));
+          break;
+        }
+        case 'announce-hostnames': {
+          const v = yesno();
+          if (v === null) return badValue();
+          apply.push(() => (core.announceHostnames = v));
+          break;
+        }
+        case 'announce-ip':
+          apply.push(() => (core.announceIp = value.length > 0 ? value : undefined));
+          break;
+        case 'announce-port': {
+          const v = parseLong(value);
+          if (v === null || v < 0 || v > 65535) return badValue();
+          apply.push(() => (core.announcePort = v));
+          break;
+        }
+        case 'sentinel-user':
+          apply.push(() => {
+            core.sentinelUser = value.length > 0 ? value : undefined;
+            core.dropSentinelConnections();
+          });
+          break;
+        case 'sentinel-pass':
+          apply.push(() => {
+            core.sentinelPass = value.length > 0 ? value : undefined;
+            core.dropSentinelConnections();
+          });
+          break;
+        case 'loglevel': {
+          const v = LOG_LEVELS.find((l) => l === value.toLowerCase());
+          if (v === undefined) return badValue();
+          apply.push(() => ctx.logLevel?.set(v));
+          break;
+        }
       }
-      case 'announce-ip':
-        core.announceIp = value.length > 0 ? value : undefined;
-        break;
-      case 'announce-port': {
-        const v = parseLong(value);
-        if (v === null || v < 0 || v > 65535) return badValue();
-        core.announcePort = v;
-        break;
-      }
-      case 'sentinel-user':
-        core.sentinelUser = value.length > 0 ? value : undefined;
-        core.dropSentinelConnections();
-        break;
-      case 'sentinel-pass':
-        core.sentinelPass = value.length > 0 ? value : undefined;
-        core.dropSentinelConnections();
-        break;
-      default:
-        return err(`ERR Invalid argument '${args[2] ?? ''}' to SENTINEL CONFIG SET`);
     }
+    for (const f of apply) f();
     core.flush();
     return ok;
   }

@@ -138,6 +138,11 @@ export class Instance {
   failoverInProgress = false;
   forceFailover = false;
   failoverDelayLogged = 0;
+  /** Split-vote avoidance (Vigil): when our randomised candidacy delay after ODOWN ends (0 = not armed). */
+  candidacyAt = 0;
+  /** After a split vote: when we try again, in run-id order (0 = no retry pending); how many fast retries so far. */
+  splitRetryAt = 0;
+  splitRetries = 0;
   promotedReplica: Instance | null = null;
   /**
    * Coordinated manual failover (Vigil; Redis 7.0 promotes at once): when we paused writes on this master (0 =

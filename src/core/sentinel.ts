@@ -30,11 +30,28 @@ import {
   replicasWithData,
   unfencedValue,
 } from './fencing.js';
+import {
+  MAX_REPLICAS_PER_MASTER,
+  MAX_SENTINELS_PER_MASTER,
+  RateLimitedWarning,
+  excerpt,
+  isPort,
+  isValidAddress,
+  parseHello,
+} from './hello.js';
 import { parseInfo } from './info.js';
 import { Instance, InstanceLink, failoverStateOrder, replicaName } from './instance.js';
 import type { FailoverState, InflightCommand } from './instance.js';
 import { ctime } from './timefmt.js';
 import { HELLO_CHANNEL, MAX_DESYNC_MS, MAX_PENDING_COMMANDS, defaultTimings } from './types.js';
+
+/** Split-vote avoidance (see "Votes and election"): the candidacy delay after ODOWN, and the retry schedule. */
+export const CANDIDACY_JITTER_MS = 150;
+export const SPLIT_RETRY_MS = 100;
+export const SPLIT_RETRY_STEP_MS = 300;
+export const SPLIT_RETRY_JITTER_MS = 50;
+/** Fast retries in a row before falling back to Redis's 2 x failover-timeout (bounds epoch growth). */
+export const MAX_SPLIT_RETRIES = 5;
 import type { Clock, Effect, LinkKind, LogLevel, ReplyTag, Rng, Timings } from './types.js';
 
 export interface CoreOptions {
@@ -99,6 +116,8 @@ export class SentinelCore {
   readonly masters = new Map<string, Instance>();
   tilt = false;
   tiltStartAt = 0;
+  /** Why TILT was last entered: `timer-stall` (a tick came too late) or `clock-backwards`; '' = never. */
+  tiltCause: '' | 'timer-stall' | 'clock-backwards' = '';
   previousTickAt: number;
   simFailure = { crashAfterElection: false, crashAfterPromotion: false };
 
@@ -185,6 +204,16 @@ export class SentinelCore {
 
   log(level: LogLevel, text: string): void {
     this.effects.push({ t: 'log', level, text });
+  }
+
+  // Dropped hostile input (hellos, over-cap discoveries): one warning per 10 s and kind, with a suppressed count.
+  private readonly helloWarning = new RateLimitedWarning(10_000);
+  private readonly sentinelCapWarning = new RateLimitedWarning(10_000);
+  private readonly replicaCapWarning = new RateLimitedWarning(10_000);
+
+  private warnDropped(w: RateLimitedWarning, text: string): void {
+    const line = w.next(this.now(), text);
+    if (line !== null) this.log('warning', line);
   }
 
   flush(): void {
@@ -497,7 +526,15 @@ export class SentinelCore {
     if (delta < 0 || delta > this.timings.tiltTriggerMs) {
       this.tilt = true;
       this.tiltStartAt = now;
+      // Why (Vigil): the event keeps Redis's text; the log line and tiltCause say what the clock did.
+      this.tiltCause = delta < 0 ? 'clock-backwards' : 'timer-stall';
       this.event('warning', '+tilt', null, '#tilt mode entered');
+      this.log(
+        'warning',
+        delta < 0
+          ? `TILT mode entered: the clock went backwards by ${-delta} ms between two timer ticks`
+          : `TILT mode entered: ${delta} ms between two timer ticks (limit ${this.timings.tiltTriggerMs} ms): the process was stalled or the clock jumped forward`,
+      );
     }
     this.previousTickAt = now;
   }
@@ -652,8 +689,15 @@ export class SentinelCore {
     }
     if (ri.kind === 'master') {
       for (const r of info.replicas) {
-        if (!this.resolveHostnames && !isIpAddress(r.host)) continue;
+        if (!isValidAddress(r.host, this.resolveHostnames) || !isPort(r.port)) continue;
         if (ri.replicas.has(replicaName(r.host, r.port))) continue;
+        if (ri.replicas.size >= MAX_REPLICAS_PER_MASTER) {
+          this.warnDropped(
+            this.replicaCapWarning,
+            `Ignored replica ${excerpt(`${r.host}:${r.port}`)} of ${ri.name}: already ${MAX_REPLICAS_PER_MASTER} replicas known`,
+          );
+          continue;
+        }
         const slave = this.addReplica(ri, r.host, r.port);
         if (slave) {
           this.event('notice', '+slave', slave, this.details(slave));
@@ -800,26 +844,24 @@ export class SentinelCore {
   // Hello
   // ===================================================================================================
 
-  private processHello(hello: string): void {
-    const tok = hello.split(',');
-    if (tok.length !== 8) return;
-    const [ip, portS, runid, epochS, masterName, masterIp, masterPortS, cfgEpochS] = tok as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+  private processHello(payload: string): void {
+    const parsed = parseHello(payload, { currentEpoch: this.currentEpoch, resolveHostnames: this.resolveHostnames });
+    if (!parsed.ok) {
+      this.warnDropped(this.helloWarning, `Ignored invalid hello (${parsed.reason}): ${excerpt(payload)}`);
+      return;
+    }
+    const { ip, port, runId: runid, currentEpoch: helloEpoch, masterName, masterIp, masterPort } = parsed.hello;
+    const masterConfigEpoch = parsed.hello.configEpoch;
     const m = this.masters.get(masterName);
     if (!m) return;
     if (runid === this.myid) return;
-    const port = atoi(portS);
-    const masterPort = atoi(masterPortS);
-    const helloEpoch = atoi(epochS);
-    const masterConfigEpoch = atoi(cfgEpochS);
+    if (!m.sentinels.has(runid) && m.sentinels.size >= MAX_SENTINELS_PER_MASTER) {
+      this.warnDropped(
+        this.sentinelCapWarning,
+        `Ignored hello from a new sentinel ${ip}:${port} for ${m.name}: already ${MAX_SENTINELS_PER_MASTER} sentinels known`,
+      );
+      return;
+    }
     let si = [...m.sentinels.values()].find((s) => s.host === ip && s.port === port && s.runId === runid) ?? null;
     if (!si) {
       const removed = this.removeSentinelByRunId(m, runid);
@@ -1029,6 +1071,18 @@ export class SentinelCore {
   // ===================================================================================================
   // Votes and election
   // ===================================================================================================
+  //
+  // Split votes (Vigil; docs/sentinel.md "Elections"). Vigil's sentinels tick and ask each other fast, so two of
+  // them can see the same master ODOWN within a millisecond and both become candidates in the same epoch, each
+  // voting for itself; Redis then waits for the election timeout and 2 x failover-timeout before trying again.
+  // Three changes keep the majority live without weakening the one-vote-per-epoch rule that makes it safe:
+  //  - a randomised candidacy delay (0..CANDIDACY_JITTER_MS from the injected rng) after ODOWN; a vote request
+  //    from another candidate in the meantime gets our vote and cancels our candidacy (Raft's randomised
+  //    election timeout);
+  //  - the election counts only votes cast in the epoch it is deciding;
+  //  - once the votes we know of show that nobody can win our epoch (counting as possible voters only peers that
+  //    are connected and not SDOWN), we abort at once and try again in a new epoch after SPLIT_RETRY_MS plus
+  //    SPLIT_RETRY_STEP_MS per candidate whose run id sorts before ours, so the two do not collide again.
 
   /** sentinelVoteLeader: cast (or repeat) our vote for `reqRunId` in `reqEpoch`. */
   voteLeader(m: Instance, reqEpoch: number, reqRunId: string): { leader: string | null; leaderEpoch: number } {
@@ -1044,6 +1098,9 @@ export class SentinelCore {
       this.event('warning', '+vote-for-leader', m, `${m.leader} ${m.leaderEpoch}`);
       if (m.leader.toLowerCase() !== this.myid.toLowerCase()) {
         m.failoverStartAt = this.now() + this.rng.int(MAX_DESYNC_MS);
+        // We back another candidate: no candidacy of ours in the meantime, no split-vote retry either.
+        m.candidacyAt = 0;
+        m.splitRetryAt = 0;
       }
     }
     return { leader: m.leader, leaderEpoch: m.leaderEpoch };
@@ -1054,8 +1111,8 @@ export class SentinelCore {
     const voters = m.sentinels.size + 1;
     const counters = new Map<string, number>();
     for (const s of m.sentinels.values()) {
-      if (s.leader !== null && s.leaderEpoch === this.currentEpoch)
-        counters.set(s.leader, (counters.get(s.leader) ?? 0) + 1);
+      // Only votes cast in the epoch being decided (Redis counts those of the current epoch, which may be later).
+      if (s.leader !== null && s.leaderEpoch === epoch) counters.set(s.leader, (counters.get(s.leader) ?? 0) + 1);
     }
     let winner: string | null = null;
     let maxVotes = 0;
@@ -1099,19 +1156,73 @@ export class SentinelCore {
   }
 
   private startFailoverIfNeeded(m: Instance): boolean {
-    if (!m.odown) return false;
-    if (m.failoverInProgress) return false;
-    const now = this.now();
-    if (now - m.failoverStartAt < m.failoverTimeoutMs * 2) {
-      if (m.failoverDelayLogged !== m.failoverStartAt) {
-        const at = m.failoverStartAt + m.failoverTimeoutMs * 2;
-        this.log('warning', `Next failover delay: I will not start a failover before ${ctime(at)}`);
-        m.failoverDelayLogged = m.failoverStartAt;
-      }
+    if (!m.odown) {
+      m.candidacyAt = 0;
+      m.splitRetryAt = 0;
+      m.splitRetries = 0;
       return false;
     }
+    if (m.failoverInProgress) return false;
+    const now = this.now();
+    if (m.splitRetryAt !== 0) {
+      // Our turn after a split vote (voting for another candidate meanwhile cancels it).
+      if (now < m.splitRetryAt) return false;
+    } else {
+      if (now - m.failoverStartAt < m.failoverTimeoutMs * 2) {
+        m.candidacyAt = 0;
+        if (m.failoverDelayLogged !== m.failoverStartAt) {
+          const at = m.failoverStartAt + m.failoverTimeoutMs * 2;
+          this.log('warning', `Next failover delay: I will not start a failover before ${ctime(at)}`);
+          m.failoverDelayLogged = m.failoverStartAt;
+        }
+        return false;
+      }
+      if (m.candidacyAt === 0) m.candidacyAt = now + this.rng.int(CANDIDACY_JITTER_MS + 1);
+      if (now < m.candidacyAt) return false;
+    }
+    m.candidacyAt = 0;
+    m.splitRetryAt = 0;
     this.startFailover(m);
     return true;
+  }
+
+  /** Milliseconds until the core wants a tick sooner than its period (a candidacy delay or a retry ends). */
+  wakeInMs(): number | null {
+    const now = this.now();
+    let at = Infinity;
+    // Only deadlines still ahead: one that passed while something else held the failover back (TILT) waits for
+    // the next ordinary tick instead of spinning.
+    for (const m of this.masters.values()) {
+      if (m.candidacyAt > now) at = Math.min(at, m.candidacyAt);
+      if (m.splitRetryAt > now) at = Math.min(at, m.splitRetryAt);
+    }
+    return at === Infinity ? null : at - now;
+  }
+
+  /**
+   * Whether the votes we know of for our failover epoch leave nobody able to win it. Peers that are connected and
+   * not SDOWN and have not voted in it yet might still vote for anyone; the others count as not voting.
+   */
+  private splitVote(m: Instance): string[] | null {
+    const epoch = m.failoverEpoch;
+    const me = this.myid.toLowerCase();
+    const counters = new Map<string, number>();
+    if (m.leader !== null && m.leaderEpoch === epoch) counters.set(m.leader.toLowerCase(), 1);
+    let open = 0;
+    for (const s of m.sentinels.values()) {
+      if (s.leader !== null && s.leaderEpoch === epoch) {
+        const id = s.leader.toLowerCase();
+        counters.set(id, (counters.get(id) ?? 0) + 1);
+      } else if (!s.disconnected && !s.sdown) {
+        open++;
+      }
+    }
+    const rivals = [...counters.keys()].filter((id) => id !== me);
+    if (rivals.length === 0) return null;
+    const voters = m.sentinels.size + 1;
+    const needed = Math.max(Math.floor(voters / 2) + 1, m.quorum);
+    for (const votes of counters.values()) if (votes + open >= needed) return null;
+    return [me, ...rivals].sort();
   }
 
   private abortFailover(m: Instance): void {
@@ -1161,6 +1272,20 @@ export class SentinelCore {
     const leader = this.getLeader(m, m.failoverEpoch);
     const isLeader = leader !== null && leader.toLowerCase() === this.myid.toLowerCase();
     if (!isLeader && !m.forceFailover) {
+      const candidates = m.splitRetries < MAX_SPLIT_RETRIES ? this.splitVote(m) : null;
+      if (candidates) {
+        const rank = candidates.indexOf(this.myid.toLowerCase());
+        const delay = SPLIT_RETRY_MS + rank * SPLIT_RETRY_STEP_MS + this.rng.int(SPLIT_RETRY_JITTER_MS);
+        this.log(
+          'warning',
+          `Split vote in epoch ${m.failoverEpoch} (${candidates.length} candidates): trying again in ${delay} ms`,
+        );
+        this.event('warning', '-failover-abort-not-elected', m, this.details(m));
+        this.abortFailover(m);
+        m.splitRetries++;
+        m.splitRetryAt = this.now() + delay;
+        return;
+      }
       const electionTimeout = Math.min(this.timings.electionTimeoutMs, m.failoverTimeoutMs);
       if (this.now() - m.failoverStartAt > electionTimeout) {
         this.event('warning', '-failover-abort-not-elected', m, this.details(m));
@@ -1169,6 +1294,7 @@ export class SentinelCore {
       return;
     }
     this.event('warning', '+elected-leader', m, this.details(m));
+    m.splitRetries = 0;
     if (this.simFailure.crashAfterElection) {
       this.log('warning', 'Simulated failure: crash after election');
       this.effects.push({ t: 'exit', code: 99 });

@@ -10,8 +10,11 @@ import type { Reply } from '../resp/types.js';
 export interface LinkHandlers<Tag> {
   /** TCP connected; `localIp` is our address on this socket, `remoteIp` the address a hostname resolved to. */
   onUp(localIp: string, remoteIp: string): void;
-  /** Connection failed or closed by the other side (never called after close()). */
-  onDown(reason: string): void;
+  /**
+   * Connection failed or closed by the other side (never called after close()). `protocol` is true when we
+   * closed it because the peer sent malformed RESP or a reply over LINK_LIMITS (worth a log line).
+   */
+  onDown(reason: string, protocol: boolean): void;
   /** A reply to a command sent with `send(cmd, tag)`. */
   onReply(tag: Tag, reply: Reply): void;
   /** Frames not matching a command (pub/sub messages, subscribe confirmations). */
@@ -34,9 +37,34 @@ export interface LinkOptions {
 
 type Pending<Tag> = { internal: true } | { internal: false; tag: Tag };
 
+/**
+ * What a monitored instance or a peer sentinel may send us, per reply. The largest legitimate replies are
+ * `CLIENT LIST` (fencing, manual failover: ~300 bytes per client, so 32 MB is ~100k clients) and INFO (a few KB);
+ * everything else is a handful of short elements. A fake redis-server announcing a 512 MB bulk or
+ * `*2147483647` is closed at the header, not after it has filled our memory.
+ */
+export const LINK_LIMITS = Object.freeze({
+  /** Longest bulk string (and simple line). */
+  maxBulkLength: 32 * 1024 * 1024,
+  /** Most elements in one array/map/set (ROLE lists replicas, CONFIG GET pairs). */
+  maxMultibulkLength: 65_536,
+  /** Deepest nesting (ROLE is 3 deep). */
+  maxDepth: 16,
+  /** Most bytes received for one unfinished reply, whatever its shape. */
+  maxReplyBytes: 64 * 1024 * 1024,
+});
+
 export class Link<Tag> {
   private readonly socket: net.Socket;
-  private readonly decoder = new ReplyDecoder({ limits: { maxDepth: 16 } });
+  private readonly decoder = new ReplyDecoder({
+    limits: {
+      maxBulkLength: LINK_LIMITS.maxBulkLength,
+      maxMultibulkLength: LINK_LIMITS.maxMultibulkLength,
+      maxDepth: LINK_LIMITS.maxDepth,
+    },
+  });
+  /** Bytes received for the reply being decoded (an upper bound: a chunk that completes a reply resets it). */
+  private unfinishedBytes = 0;
   private readonly fifo: Array<Pending<Tag>> = [];
   private closed = false;
   private connectTimer: NodeJS.Timeout | null;
@@ -101,7 +129,14 @@ export class Link<Tag> {
     try {
       replies = this.decoder.push(chunk);
     } catch (e) {
-      this.fail(`protocol error: ${(e as Error).message}`);
+      this.fail(`protocol error: ${(e as Error).message}`, true);
+      return;
+    }
+    // What is left undecoded started in this chunk if the chunk completed a reply, else it continues a reply.
+    if (this.decoder.idle) this.unfinishedBytes = 0;
+    else this.unfinishedBytes = replies.length > 0 ? chunk.length : this.unfinishedBytes + chunk.length;
+    if (this.unfinishedBytes > LINK_LIMITS.maxReplyBytes) {
+      this.fail(`protocol error: reply larger than ${LINK_LIMITS.maxReplyBytes} bytes`, true);
       return;
     }
     for (const r of replies) {
@@ -115,11 +150,11 @@ export class Link<Tag> {
     }
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, protocol = false): void {
     if (this.closed) return;
     this.closed = true;
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.socket.destroy();
-    this.handlers.onDown(reason);
+    this.handlers.onDown(reason, protocol);
   }
 }

@@ -41,6 +41,8 @@ export interface ControlOptions {
   /** TLS for the links to the sentinels / for the ROLE checks on the Redis servers (client traffic is L4). */
   sentinelTls?: import('node:tls').ConnectionOptions | undefined;
   redisTls?: import('node:tls').ConnectionOptions | undefined;
+  /** Source address of the sentinel links and ROLE checks (`--bind-source-addr`). */
+  bindSourceAddr?: string | undefined;
   quorum?: number | undefined;
   pollIntervalMs: number;
   maxFailoverMs: number;
@@ -103,6 +105,7 @@ class SentinelLink {
         username: this.ctl.opts.sentinelUsername,
         password: this.ctl.opts.sentinelPassword,
         tls: this.ctl.opts.sentinelTls,
+        localAddress: this.ctl.opts.bindSourceAddr,
       });
       if (this.stopped) {
         conn.close();
@@ -315,6 +318,7 @@ export class Control {
         username: this.opts.redisUsername,
         password: this.opts.redisPassword,
         tls: this.opts.redisTls,
+        localAddress: this.opts.bindSourceAddr,
       }).then((role) => this.observe({ kind: 'role', token, addr, role }));
     };
     if (delayMs <= 0) {
@@ -338,6 +342,7 @@ export async function checkRole(
     username?: string | undefined;
     password?: string | undefined;
     tls?: import('node:tls').ConnectionOptions | undefined;
+    localAddress?: string | undefined;
   },
 ): Promise<string> {
   let conn: RespConn | undefined;
@@ -348,6 +353,7 @@ export async function checkRole(
       username: opts.username,
       password: opts.password,
       tls: opts.tls,
+      localAddress: opts.localAddress,
     });
     const r = await conn.callRaw('ROLE');
     if (Array.isArray(r) && typeof r[0] === 'string') return r[0];

@@ -23,6 +23,8 @@ export interface DataPlaneOptions {
   idleTimeoutMs: number;
   /** TCP keepalive initial delay (ms) on both sides; 0 = off. */
   keepAliveMs: number;
+  /** Source address of the connections to Redis (`--bind-source-addr`); default: the kernel's choice. */
+  bindSourceAddr?: string | undefined;
   /**
    * Multiplex clients that only send simple stateless commands over one shared upstream connection; a client
    * that sends anything else is moved to its own connection (pinned) for the rest of its life.
@@ -69,12 +71,25 @@ export interface DataPlaneStats {
 
 type SessionState = 'held' | 'dialing' | 'open' | 'closed';
 
+/** Most reply bytes a mux client's socket may hold unflushed before the shared upstream stops reading. */
+const MUX_REPLY_HWM = 1024 * 1024;
+/** Most request bytes a mux client may have unanswered on the shared upstream; its reads pause above it. */
+const MUX_UNANSWERED_MAX = 1024 * 1024;
+/** A request (mux mode) whose frame is longer than this pins the client instead of being buffered whole. */
+const MUX_PARTIAL_MAX = 1024 * 1024;
+/** Longest a mux client over MUX_REPLY_HWM may hold up the shared upstream before it is closed (ms). */
+const MUX_STALL_MS = 5000;
+
+/** Longest a pinned mux client's hand-over to the native pump waits for its mux replies to be flushed (ms). */
+const HANDOVER_FLUSH_MS = 2000;
+
 class Session implements MuxClient {
   state: SessionState = 'held';
   /** 'mux' while on the shared upstream; 'l4' once it has its own connection. */
   mode: 'l4' | 'mux' = 'l4';
   alive = true;
   outstanding = 0;
+  unanswered = 0;
   /** A request cut by the end of a read (mux mode). */
   readonly partial = new PartialFrame();
   /** Bytes to send first on the pinned connection (the first request that cannot be multiplexed, and after). */
@@ -93,8 +108,15 @@ class Session implements MuxClient {
   waitingSince = 0;
   waitTimer: NodeJS.Timeout | null = null;
   constructor(readonly client: Socket) {}
-  deliver(bytes: Buffer): void {
-    this.plane?.muxDeliver(this, bytes);
+  deliver(bytes: Buffer): boolean {
+    return this.plane ? this.plane.muxDeliver(this, bytes) : true;
+  }
+  whenWritable(cb: () => void): void {
+    if (this.plane) this.plane.muxWhenWritable(this, cb);
+    else cb();
+  }
+  answered(): void {
+    this.plane?.muxAnswered(this);
   }
   drained(): void {
     if (this.outstanding !== 0) return;
@@ -152,6 +174,10 @@ export class DataPlane {
         this.pumpGroup = this.pump.newGroup();
         this.st.forwarding = 'native';
         this.st.pumpThreads = this.pump.threads;
+        this.pump.onThreadExit ??= (thread) =>
+          opts.onLog('warn', 'native pump thread exited: its sessions were closed, new ones go to the others', {
+            thread,
+          });
       } else {
         opts.onLog('warn', 'forwarding in JavaScript: native pump unavailable', { reason: pumpUnavailableReason() });
       }
@@ -328,6 +354,7 @@ export class DataPlane {
     if (!this.mux || this.mux.isClosed) {
       this.mux = new MuxUpstream(
         route,
+        this.opts.bindSourceAddr,
         () => this.gateOpen,
         (m) => {
           if (this.mux === m) this.mux = null;
@@ -340,12 +367,14 @@ export class DataPlane {
   private onMuxData(s: Session, chunk: Buffer): void {
     this.st.bytesFromClients += chunk.length;
     if (s.pinBuf) {
-      // Already leaving the shared connection: keep everything for the pinned one, in order.
+      // Already leaving the shared connection: keep everything for the pinned one, in order (the client is
+      // paused, so this is at most what was already read).
       s.pinBuf = Buffer.concat([s.pinBuf, chunk]);
       return;
     }
     const b = s.partial.take(chunk);
     if (b === null) return;
+    const resume = s.partial.resume;
     let at = 0;
     let sendFrom = 0;
     let count = 0;
@@ -357,11 +386,17 @@ export class DataPlane {
       count = 0;
     };
     while (at < b.length) {
-      const e = scanRequest(b, at);
+      const e = scanRequest(b, at, at === 0 ? resume : null);
       if (e === INCOMPLETE) {
+        if (scan.need - at > MUX_PARTIAL_MAX || b.length - at > MUX_PARTIAL_MAX) {
+          // Too big to hold whole: such a client is better off on its own connection, streamed at L4.
+          flushRange(at);
+          this.muxPinFrom(s, b, at);
+          return;
+        }
         flushRange(at);
         s.partial.keep(b, at);
-        return;
+        break;
       }
       if (e === EMPTY) {
         // Redis answers nothing to an empty line or `*0`: drop it so the reply count stays exact.
@@ -373,15 +408,25 @@ export class DataPlane {
       if (e < 0 || !MUX_COMMANDS.has(scan.cmd)) {
         // Not multiplexable (or something Redis should judge on its own): pin from this request on.
         flushRange(at);
-        s.pinBuf = Buffer.from(b.subarray(at));
-        s.client.pause();
-        if (s.outstanding === 0) this.muxPin(s);
+        this.muxPinFrom(s, b, at);
         return;
       }
       at = e;
       count++;
     }
-    flushRange(at);
+    if (at >= b.length) flushRange(at);
+    if (s.unanswered > MUX_UNANSWERED_MAX && !s.bpPaused) {
+      // Too much asked and not yet answered: stop reading this client until replies come (muxAnswered).
+      s.bpPaused = true;
+      s.client.pause();
+    }
+  }
+
+  /** Leave the shared connection from b[from] on: keep those bytes for the pinned connection, stop reading. */
+  private muxPinFrom(s: Session, b: Buffer, from: number): void {
+    s.pinBuf = Buffer.from(b.subarray(from));
+    s.client.pause();
+    if (s.outstanding === 0) this.muxPin(s);
   }
 
   /** Move a drained mux session to its own upstream connection, sending the pinned bytes first. */
@@ -389,6 +434,7 @@ export class DataPlane {
     if (s.state !== 'open' || s.mode !== 'mux') return;
     this.st.pinned++;
     s.mode = 'l4';
+    s.bpPaused = false;
     s.client.removeAllListeners('data');
     s.client.removeAllListeners('end');
     s.client.pause();
@@ -403,9 +449,49 @@ export class DataPlane {
     this.destroySoon(s);
   }
 
-  muxDeliver(s: Session, bytes: Buffer): void {
+  /** false when the client's socket holds more than MUX_REPLY_HWM unflushed (the shared upstream then waits). */
+  muxDeliver(s: Session, bytes: Buffer): boolean {
     this.st.bytesToClients += bytes.length;
     s.client.write(bytes);
+    return s.client.writableLength <= MUX_REPLY_HWM;
+  }
+
+  /**
+   * `cb` once the client has drained (or is gone). A client that stays over its high-water mark for
+   * MUX_STALL_MS is closed: the shared connection, and every other client on it, waits for it meanwhile.
+   */
+  muxWhenWritable(s: Session, cb: () => void): void {
+    const client = s.client;
+    let done = false;
+    const go = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      client.off('drain', go);
+      client.off('close', go);
+      cb();
+    };
+    const timer = setTimeout(() => {
+      this.warnEvery('mux-stall', 'closing a mux client that does not read its replies', {
+        stalledMs: MUX_STALL_MS,
+      });
+      this.destroy(s);
+      go();
+    }, MUX_STALL_MS);
+    if (client.destroyed || client.writableLength <= MUX_REPLY_HWM) {
+      go();
+      return;
+    }
+    client.on('drain', go);
+    client.on('close', go);
+  }
+
+  /** Replies came: a client paused for too many unanswered request bytes may send again. */
+  muxAnswered(s: Session): void {
+    if (s.bpPaused && s.unanswered <= MUX_UNANSWERED_MAX / 2 && s.mode === 'mux' && s.state === 'open') {
+      s.bpPaused = false;
+      if (!s.frozen && s.pinBuf === null) s.client.resume();
+    }
   }
 
   /** The shared connection died with replies pending for this client: close it (the outcome is unknown). */
@@ -446,7 +532,13 @@ export class DataPlane {
     if (!route || s.state === 'closed') return;
     s.state = 'dialing';
     s.target = route;
-    const up = connect({ host: route.host, port: route.port, noDelay: true, allowHalfOpen: true });
+    const up = connect({
+      host: route.host,
+      port: route.port,
+      noDelay: true,
+      allowHalfOpen: true,
+      ...(this.opts.bindSourceAddr !== undefined ? { localAddress: this.opts.bindSourceAddr } : {}),
+    });
     s.upstream = up;
     const timer = setTimeout(() => up.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs);
     up.once('connect', () => {
@@ -481,10 +573,33 @@ export class DataPlane {
   }
 
   private wire(s: Session, up: Socket): void {
-    const client = s.client;
     s.state = 'open';
     this.stopWaiting(s, Date.now(), true);
+    if (this.pump && s.client.writableLength > 0) {
+      // A mux client moving to its own connection still has replies in its socket's JS buffer: handing the
+      // descriptor to the pump now would drop them (the JS socket is destroyed). Wait until they are in the
+      // kernel (an empty write's callback runs once everything before it is flushed); a client too slow for that
+      // within the deadline is forwarded in JS, which keeps the order anyway.
+      let done = false;
+      const timer = setTimeout(() => {
+        done = true;
+        if (s.state === 'open' && s.upstream === up) this.pipe(s, up);
+      }, HANDOVER_FLUSH_MS);
+      s.client.write(Buffer.alloc(0), () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (s.state === 'open' && s.upstream === up && !this.handOver(s, up)) this.pipe(s, up);
+      });
+      return;
+    }
     if (this.pump && this.handOver(s, up)) return;
+    this.pipe(s, up);
+  }
+
+  /** Forward an open session in JavaScript. */
+  private pipe(s: Session, up: Socket): void {
+    const client = s.client;
     const st = this.st;
     client.on('data', (chunk: Buffer) => {
       st.bytesFromClients += chunk.length;
@@ -524,7 +639,8 @@ export class DataPlane {
   private handOver(s: Session, up: Socket): boolean {
     const pump = this.pump;
     const client = s.client;
-    if (!pump || up.readableLength > 0) return false;
+    // Bytes still in either JS socket would be lost with it (wire() waits for mux replies to be flushed first).
+    if (!pump || up.readableLength > 0 || client.writableLength > 0) return false;
     // Pinned bytes wait for an open gate; keep such a session in JS (rare: a mux client pinned mid-failover).
     if (s.pinBuf && !this.gateOpen) return false;
     client.removeAllListeners('data');
@@ -590,7 +706,8 @@ export class DataPlane {
       s.upstream.write(s.pinBuf);
       s.pinBuf = null;
     }
-    if (!s.bpPaused) s.client.resume();
+    // A mux client with pinned bytes stays paused until its own connection is wired.
+    if (!s.bpPaused && !(s.mode === 'mux' && s.pinBuf)) s.client.resume();
   }
 
   /** Close a session bound to a master that is no longer the route: flush what we have, then close. */

@@ -1,5 +1,6 @@
 // Public entry of the master-following proxy: `startProxy(options)` wires one Router+Control+DataPlane per
 // master name (one listener each), an optional HTTP endpoint, and a logger. Used by `vigil proxy` and `vigil up`.
+import { pino } from 'pino';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { availableParallelism } from 'node:os';
@@ -52,6 +53,11 @@ export interface ProxyOptions {
   fastPath?: boolean;
   /** 0 = never close idle clients (default). */
   idleTimeoutMs?: number;
+  /**
+   * Source IP of every connection the proxy opens: to Redis (client sessions, the --mux connection, ROLE checks)
+   * and to the sentinels. Default: the kernel's choice. Like Redis's and Sentinel's `bind-source-addr`.
+   */
+  bindSourceAddr?: string;
   connectTimeoutMs?: number;
   keepAliveMs?: number;
   /**
@@ -127,12 +133,29 @@ function toSentinels(v: string | Addr[] | undefined, what: string): Addr[] {
   }
 }
 
-export function defaultLogger(format: 'json' | 'text'): (rec: LogRecord) => void {
+/**
+ * JSON lines through pino on stderr: `{"level":"info","time":"<ISO>","pid":N,"msg":"...",<fields>}` (written
+ * synchronously, so lines are in order and none is lost at exit).
+ */
+export function jsonLogger(dest: number = 2): (rec: LogRecord) => void {
+  const logger = pino(
+    {
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ fd: dest, sync: true }),
+  );
   return (rec) => {
-    if (format === 'json') {
-      process.stderr.write(JSON.stringify(rec) + '\n');
-      return;
-    }
+    const { ts: _ts, level, msg, ...fields } = rec;
+    if (level === 'warn') logger.warn(fields, msg);
+    else logger.info(fields, msg);
+  };
+}
+
+export function defaultLogger(format: 'json' | 'text'): (rec: LogRecord) => void {
+  if (format === 'json') return jsonLogger();
+  return (rec) => {
     const { ts, level, msg, ...rest } = rec;
     const kv = Object.entries(rest)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
@@ -195,6 +218,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         redialDelayMs: 100,
         idleTimeoutMs: options.idleTimeoutMs ?? 0,
         keepAliveMs: options.keepAliveMs ?? 30_000,
+        bindSourceAddr: options.bindSourceAddr,
         mux: options.mux ?? false,
         pumpThreads: options.pumpThreads ?? Math.min(2, availableParallelism()),
         maxClients,
@@ -215,6 +239,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
           redisPassword: options.redisPassword,
           sentinelTls: options.sentinelTls,
           redisTls: options.redisTls,
+          bindSourceAddr: options.bindSourceAddr,
           quorum: m.quorum,
           pollIntervalMs,
           maxFailoverMs: options.maxFailoverMs ?? 60_000,

@@ -1,6 +1,7 @@
-// Prometheus text rendering of proxy stats, and the tiny HTTP endpoint (/health, /metrics, /stats).
+// Prometheus rendering of proxy stats (prom-client), and the tiny HTTP endpoint (/health, /metrics, /stats).
 // Counters live as plain numbers on the hot path (DataPlane) and are formatted here only when scraped.
 import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { AddressInfo } from 'node:net';
 import type { Addr } from './events.js';
 import type { DataPlaneStats } from './dataplane.js';
@@ -19,18 +20,48 @@ export interface ProxyStats {
   masters: MasterStats[];
 }
 
-function esc(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
+type Labels = Record<string, string>;
+type Rows = Array<[Labels, number]>;
 
-export function renderPrometheus(stats: ProxyStats, nowMs: number): string {
-  const lines: string[] = [];
-  const metric = (name: string, type: 'counter' | 'gauge', help: string, rows: Array<[string, number]>): void => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, v] of rows) lines.push(`${name}${labels} ${Number.isFinite(v) ? v : 0}`);
+/**
+ * The proxy's series as a prom-client registry over one stats snapshot (the same conventions as the sentinel's
+ * /metrics, docs/observability.md). Counters stay plain numbers on the hot path (DataPlane); this runs only when
+ * scraped. Label `master` is the master name, as before.
+ */
+export function proxyRegistry(stats: ProxyStats, nowMs: number): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+  const fin = (v: number): number => (Number.isFinite(v) ? v : 0);
+  const metric = (name: string, type: 'counter' | 'gauge', help: string, rows: () => Rows): void => {
+    const labelNames = [...new Set(rows().flatMap(([l]) => Object.keys(l)))];
+    if (type === 'counter') {
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const [l, v] of rows()) this.inc(l, Math.max(0, fin(v)));
+        },
+      });
+    } else {
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const [l, v] of rows()) this.set(l, fin(v));
+        },
+      });
+    }
   };
-  const per = (f: (m: MasterStats) => number): Array<[string, number]> =>
-    stats.masters.map((m) => [`{master="${esc(m.masterName)}"}`, f(m)]);
+  const per =
+    (f: (m: MasterStats) => number): (() => Rows) =>
+    () =>
+      stats.masters.map((m) => [{ master: m.masterName }, f(m)]);
   metric(
     'vigil_proxy_connections_accepted_total',
     'counter',
@@ -151,24 +182,33 @@ export function renderPrometheus(stats: ProxyStats, nowMs: number): string {
     'Seconds since the last route change (-1 if none).',
     per((m) => (m.router.lastSwitchAt === null ? -1 : (nowMs - m.router.lastSwitchAt) / 1000)),
   );
-  metric(
-    'vigil_proxy_master_info',
-    'gauge',
-    'The routed master (1), labelled with its address.',
+  metric('vigil_proxy_master_info', 'gauge', 'The routed master (1), labelled with its address.', () =>
     stats.masters.map((m) => [
-      `{master="${esc(m.masterName)}",address="${m.router.route ? esc(`${m.router.route.host}:${m.router.route.port}`) : ''}",provisional="${m.router.route?.provisional ? 1 : 0}"}`,
+      {
+        master: m.masterName,
+        address: m.router.route ? `${m.router.route.host}:${m.router.route.port}` : '',
+        provisional: m.router.route?.provisional ? '1' : '0',
+      },
       m.router.route ? 1 : 0,
     ]),
   );
-  const sl: Array<[string, number]> = [];
-  for (const m of stats.masters) {
-    for (const s of m.router.sentinels) {
-      sl.push([`{master="${esc(m.masterName)}",sentinel="${esc(s.id)}",link="cmd"}`, s.cmdUp ? 1 : 0]);
-      sl.push([`{master="${esc(m.masterName)}",sentinel="${esc(s.id)}",link="pubsub"}`, s.pubsubUp ? 1 : 0]);
+  const sl = (): Rows => {
+    const out: Rows = [];
+    for (const m of stats.masters) {
+      for (const s of m.router.sentinels) {
+        out.push([{ master: m.masterName, sentinel: s.id, link: 'cmd' }, s.cmdUp ? 1 : 0]);
+        out.push([{ master: m.masterName, sentinel: s.id, link: 'pubsub' }, s.pubsubUp ? 1 : 0]);
+      }
     }
-  }
+    return out;
+  };
   metric('vigil_proxy_sentinel_link_up', 'gauge', 'Link to a sentinel is connected.', sl);
-  return lines.join('\n') + '\n';
+  return registry;
+}
+
+/** Prometheus text of one stats snapshot. */
+export function renderPrometheus(stats: ProxyStats, nowMs: number): Promise<string> {
+  return proxyRegistry(stats, nowMs).metrics();
 }
 
 export function isReady(stats: ProxyStats): boolean {
@@ -180,8 +220,17 @@ export function startHttp(listen: Addr, getStats: () => ProxyStats): Promise<{ s
     const url = (req.url ?? '/').split('?')[0];
     const stats = getStats();
     if (url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(renderPrometheus(stats, Date.now()));
+      const reg = proxyRegistry(stats, Date.now());
+      reg.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': reg.contentType });
+          res.end(text);
+        },
+        () => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('metrics failed\n');
+        },
+      );
     } else if (url === '/health') {
       const ready = isReady(stats);
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });

@@ -4,15 +4,25 @@
 // connection gets (clients that AUTH are pinned to their own connection by the data plane).
 import { connect, type Socket } from 'node:net';
 import type { Addr } from './events.js';
-import { scanReply, INCOMPLETE, PartialFrame } from './frames.js';
+import { ReplyScanner } from './frames.js';
 
 /** What the shared upstream needs from a client session. */
 export interface MuxClient {
   /** Replies still expected for this client on the shared connection. */
   outstanding: number;
+  /** Request bytes sent (or queued) on the shared connection whose replies have not all arrived. */
+  unanswered: number;
   /** false once the client is gone: its replies are discarded. */
   alive: boolean;
-  deliver(bytes: Buffer): void;
+  /**
+   * Reply bytes for this client (possibly part of a reply). false: the client's socket holds more than its
+   * high-water mark, and the shared connection stops reading until `whenWritable` calls back.
+   */
+  deliver(bytes: Buffer): boolean;
+  /** Calls `cb` once, when the client has drained below its high-water mark or is gone. */
+  whenWritable(cb: () => void): void;
+  /** Some of this client's requests were answered (unanswered went down). */
+  answered(): void;
   /** Called when outstanding drops to 0 (the session may switch to a pinned connection). */
   drained(): void;
   /** The shared connection failed while this client had replies pending. */
@@ -24,6 +34,8 @@ export interface MuxClient {
 interface Entry {
   c: MuxClient;
   n: number;
+  /** Request bytes of those n requests (counted in c.unanswered until answered). */
+  bytes: number;
 }
 
 export class MuxUpstream {
@@ -33,16 +45,24 @@ export class MuxUpstream {
   /** Nothing is written before the connection is up, so a failed connect loses no request. */
   private connected = false;
   private flushScheduled = false;
-  /** A reply cut by the end of a read. */
-  private readonly partial = new PartialFrame();
+  /** Where the reply stream is (replies are passed on as they arrive, never buffered whole). */
+  private readonly replies = new ReplyScanner();
   private closed = false;
+  /** Clients over their high-water mark; reading stops while any is. */
+  private blocked = 0;
 
   constructor(
     readonly target: Addr,
+    localAddress: string | undefined,
     private readonly canFlush: () => boolean,
     private readonly onClose: (mux: MuxUpstream) => void,
   ) {
-    this.sock = connect({ host: target.host, port: target.port, noDelay: true });
+    this.sock = connect({
+      host: target.host,
+      port: target.port,
+      noDelay: true,
+      ...(localAddress !== undefined ? { localAddress } : {}),
+    });
     this.sock.on('error', () => undefined);
     this.sock.once('connect', () => {
       this.connected = true;
@@ -59,9 +79,12 @@ export class MuxUpstream {
   /** Queue `count` complete requests from client c (bytes already validated). */
   send(c: MuxClient, bytes: Buffer, count: number): void {
     const last = this.queue[this.queue.length - 1];
-    if (last && last.c === c) last.n += count;
-    else this.queue.push({ c, n: count });
+    if (last && last.c === c) {
+      last.n += count;
+      last.bytes += bytes.length;
+    } else this.queue.push({ c, n: count, bytes: bytes.length });
     c.outstanding += count;
+    c.unanswered += bytes.length;
     // Always wait for the batch turn, even when idle: writing the first request of a turn at once splits the
     // batch in two and measurably costs throughput with many clients (docs/benchmarks.md).
     this.out.push({ c, b: bytes });
@@ -105,21 +128,24 @@ export class MuxUpstream {
         if (list) list.push(u.b);
         else byClient.set(u.c, [u.b]);
       }
-      for (const e of q) e.c.outstanding = 0;
+      for (const e of q) {
+        e.c.outstanding = 0;
+        e.c.unanswered = 0;
+      }
       for (const [c, bufs] of byClient) if (c.alive) c.requeue(Buffer.concat(bufs));
     } else {
       for (const e of q) {
         e.c.outstanding = 0;
+        e.c.unanswered = 0;
         if (e.c.alive) e.c.fail();
       }
     }
     this.onClose(this);
   }
 
-  private onData(chunk: Buffer): void {
-    const b = this.partial.take(chunk);
-    if (b === null) return;
+  private onData(b: Buffer): void {
     let at = 0;
+    let block = false;
     while (at < b.length) {
       const head = this.queue[0];
       if (!head) {
@@ -127,36 +153,36 @@ export class MuxUpstream {
         this.close();
         return;
       }
-      let end = at;
-      let k = 0;
-      let incomplete = false;
-      while (k < head.n) {
-        const e = scanReply(b, end);
-        if (e < 0) {
-          if (e !== INCOMPLETE) {
-            this.close();
-            return;
-          }
-          incomplete = true;
-          break;
-        }
-        end = e;
-        k++;
+      const end = this.replies.advance(b, at, head.n);
+      if (end < 0) {
+        this.close();
+        return;
       }
+      const k = this.replies.done;
+      // Bytes of the head's replies go on at once, complete or not: the stream is in order.
+      if (end > at && head.c.alive && !head.c.deliver(b.subarray(at, end)) && !block) {
+        block = true;
+        this.blocked++;
+        head.c.whenWritable(() => this.unblock());
+      }
+      at = end;
       if (k > 0) {
+        const answered = k === head.n ? head.bytes : Math.floor((head.bytes * k) / head.n);
         head.n -= k;
+        head.bytes -= answered;
         head.c.outstanding -= k;
-        if (head.c.alive) head.c.deliver(b.subarray(at, end));
-        at = end;
+        head.c.unanswered -= answered;
+        if (head.c.alive) head.c.answered();
       }
       if (head.n === 0) {
         this.queue.shift();
         if (head.c.alive) head.c.drained();
       }
-      if (incomplete) {
-        this.partial.keep(b, at);
-        return;
-      }
     }
+    if (this.blocked > 0 && !this.closed) this.sock.pause();
+  }
+
+  private unblock(): void {
+    if (--this.blocked === 0 && !this.closed) this.sock.resume();
   }
 }

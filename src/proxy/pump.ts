@@ -24,10 +24,16 @@ interface Binding {
   close(h: unknown, id: number, mode: 0 | 1, msg: Buffer | null): void;
   stats(h: unknown, group: number): [number, number, number];
   destroy(h: unknown): void;
+  /** Test hook: the thread leaves its loop as on an epoll error (its sessions end, onClosed(0) follows). */
+  failForTest(h: unknown): void;
 }
 
-/** Where `npm ci` (scripts/build-native.mjs) puts the addon: <repo>/build/vigil_pump.node. */
-export const PUMP_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'vigil_pump.node');
+/**
+ * Where `npm ci` (scripts/build-native.mjs) puts the addon: <repo>/build/vigil_pump.node; VIGIL_PUMP_PATH names
+ * another build (e.g. the AddressSanitizer one, build/vigil_pump_asan.node, from VIGIL_PUMP_ASAN=1).
+ */
+export const PUMP_PATH =
+  process.env.VIGIL_PUMP_PATH || join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'vigil_pump.node');
 
 let binding: Binding | null | undefined;
 let loadError = '';
@@ -80,6 +86,8 @@ export class Pump {
   private readonly handles: unknown[];
   private readonly live: number[];
   private readonly sessions = new Map<number, { thread: number; onClosed: () => void }>();
+  /** Threads whose loop has exited (they take no new sessions). */
+  private readonly exited = new Set<number>();
   private nextId = 1;
   private nextGroup = 0;
   private destroyed = false;
@@ -89,15 +97,42 @@ export class Pump {
     readonly threads: number,
   ) {
     this.live = new Array<number>(threads).fill(0);
-    this.handles = Array.from({ length: threads }, () =>
+    this.handles = Array.from({ length: threads }, (_, t) =>
       b.create((id) => {
-        const s = this.sessions.get(id);
-        if (!s) return;
-        this.sessions.delete(id);
-        this.live[s.thread]!--;
-        s.onClosed();
+        if (id === 0) {
+          this.threadExited(t);
+          return;
+        }
+        this.closed(id);
       }),
     );
+  }
+
+  private closed(id: number): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    this.sessions.delete(id);
+    this.live[s.thread]!--;
+    s.onClosed();
+  }
+
+  /**
+   * A thread left its loop (destroy, or an error it cannot go on from): it has closed every session it had and
+   * refuses new ones. Sessions whose onClosed it could not queue are ended here, so each still gets exactly one.
+   */
+  private threadExited(t: number): void {
+    if (this.exited.has(t)) return;
+    this.exited.add(t);
+    if (!this.destroyed) this.onThreadExit?.(t);
+    for (const [id, s] of [...this.sessions]) if (s.thread === t) this.closed(id);
+  }
+
+  /** Called when a thread exits on its own (not at destroy); the data plane logs it. */
+  onThreadExit: ((thread: number) => void) | null = null;
+
+  /** Threads still running. */
+  get runningThreads(): number {
+    return this.destroyed ? 0 : this.threads - this.exited.size;
   }
 
   /** A counter group for one listener. */
@@ -125,13 +160,17 @@ export class Pump {
     const fa = socketFd(client);
     const fb = socketFd(upstream);
     if (fa < 0 || fb < 0 || this.destroyed) return 0;
-    let thread = 0;
-    for (let t = 1; t < this.threads; t++) if (this.live[t]! < this.live[thread]!) thread = t;
+    let thread = -1;
+    for (let t = 0; t < this.threads; t++) {
+      if (!this.exited.has(t) && (thread < 0 || this.live[t]! < this.live[thread]!)) thread = t;
+    }
+    if (thread < 0) return 0;
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
     try {
       this.b.add(this.handles[thread], id, fa, fb, pre, frozen, group, idleMs);
     } catch {
+      // Nothing was handed over (the addon closed its duplicates): the caller forwards in JS.
       return 0;
     }
     this.sessions.set(id, { thread, onClosed });
@@ -141,7 +180,12 @@ export class Pump {
 
   private handle(id: number): unknown {
     const s = this.sessions.get(id);
-    return s && !this.destroyed ? this.handles[s.thread] : undefined;
+    return s && !this.destroyed && !this.exited.has(s.thread) ? this.handles[s.thread] : undefined;
+  }
+
+  /** Test hook: make thread `t` exit as it would on an epoll error. */
+  failThreadForTest(t: number): void {
+    this.b.failForTest(this.handles[t]);
   }
 
   /** Stop (or resume) forwarding the client's bytes; the upstream's bytes keep reaching the client. */
@@ -178,6 +222,15 @@ export class Pump {
     this.destroyed = true;
     for (const h of this.handles) this.b.destroy(h);
     if (Pump.shared === this) Pump.shared = null;
+    // The threads have closed every descriptor; their last notifications may be dropped with the callbacks, so
+    // every session not yet told is told now (exactly once: the map entry goes first).
+    for (const id of [...this.sessions.keys()]) this.closed(id);
+  }
+
+  /** A pump of its own (not the process's shared one), e.g. for a test that ends its threads. */
+  static create(threads: number): Pump | null {
+    const b = loadBinding();
+    return b && threads > 0 ? new Pump(b, Math.min(threads, 64)) : null;
   }
 
   private static shared: Pump | null = null;

@@ -34,6 +34,8 @@ export interface RespConnOptions {
   password?: string | undefined;
   /** Connect over TLS with these options (the connection counts as open once the handshake is done). */
   tls?: ConnectionOptions | undefined;
+  /** Source address of the connection (`bind-source-addr`); default: the kernel's choice. */
+  localAddress?: string | undefined;
 }
 
 /** Fired for every `message` / `pmessage`: channel and payload as text. */
@@ -84,7 +86,8 @@ export class RespConn {
   static async open(host: string, port: number, opts: RespConnOptions = {}): Promise<RespConn> {
     const address = `${host}:${port}`;
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = opts.tls ? tlsConnect({ ...opts.tls, host, port }) : connect({ host, port });
+      const local = opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {};
+      const s = opts.tls ? tlsConnect({ ...opts.tls, host, port, ...local }) : connect({ host, port, ...local });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new RespConnError('connect-timeout', `connecting to ${address} timed out`));

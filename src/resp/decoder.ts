@@ -378,6 +378,11 @@ export class ReplyDecoder {
     return this.pending.length;
   }
 
+  /** No reply is partly decoded (nothing buffered, no open aggregate). */
+  get idle(): boolean {
+    return this.pending.length === 0 && this.stack.length === 0 && this.bodyLen < 0;
+  }
+
   /** Feed bytes; returns the top-level replies completed by them. Throws RespProtocolError. */
   push(chunk: Buffer): Reply[] {
     const out: Reply[] = [];

@@ -3,7 +3,7 @@
 // that (so the layout records the file's history exactly as Redis's does, and external edits survive); flushes run
 // in call order (src/config's ConfigFileStore). Writes are asynchronous (fsync off the event loop).
 import type { PersistedState, SentinelConfig } from '../config/index.js';
-import { ConfigFileStore, loadConfigFile } from '../config/index.js';
+import { ConfigFileStore, loadConfigFile, renderStateFile } from '../config/index.js';
 
 /** Live values of the running process the rewriter needs besides the sentinel state. */
 export interface PersistContext {
@@ -13,6 +13,8 @@ export interface PersistContext {
 
 export interface ConfigStore {
   readonly path: string;
+  /** `sentinel state-config-file`, resolved: where the state is written (then `path` is never written). */
+  readonly statePath?: string;
   readonly config: SentinelConfig;
   /** Rewrite the file atomically with `state`. Rejects on failure. */
   persist(state: PersistedState, ctx?: PersistContext): Promise<void>;
@@ -34,9 +36,23 @@ export async function loadSentinelConfig(
   }
   const config = loaded.doc.config;
   const abs = loaded.path;
-  const store = new ConfigFileStore(abs, log ? { log } : {});
+  const st = loaded.state;
+  if (st?.recovered !== undefined) {
+    log?.(
+      `State file ${st.path} held an interrupted in-place rewrite: loaded the ${st.recovered === 'completed' ? 'complete new' : 'previous'} version`,
+    );
+  }
+  // With `sentinel state-config-file`, every flush goes to the state file and sentinel.conf is never written.
+  const store = st
+    ? new ConfigFileStore(st.path, {
+        ...(log ? { log } : {}),
+        render: (_current, state, server) => renderStateFile(state, server, st.mainLoglevel),
+      })
+    : new ConfigFileStore(abs, log ? { log } : {});
+  if (st) log?.(`Sentinel state is kept in ${st.path}; ${abs} is read only`);
   return {
     path: abs,
+    ...(st ? { statePath: st.path } : {}),
     config,
     async persist(state, ctx = {}) {
       // Redis chdir()s to `dir` after loading and writes back the directory it actually runs in.

@@ -1,6 +1,25 @@
 // The running sentinel: owns the core, the outbound links, the tick timer, config flushing, scripts and event
 // fan-out, and implements SentinelHost for the inbound server. It executes the core's effects and feeds
 // observations back; it makes no sentinel decisions of its own.
+//
+// The Ready contract (durable before visible, as etcd-raft's Ready/Advance): every observation returns a batch
+// of effects from the core. A batch is *dirty* when it asks for a flush or when it changed the durable state
+// (current-epoch, or a master's config-epoch, leader/leader-epoch or address; compared here, so a core path that
+// forgets to ask still cannot leak). A dirty batch requests a flush (the state is snapshotted at that moment) and
+// from then until that flush has resolved, every effect that can reveal or act on that state is *held*: sends
+// other than PING and INFO (vote requests carrying the new epoch, vote replies, hellos announcing the new
+// config, SLAVEOF NO ONE and the reconfiguration commands), events (published to clients: +switch-master...),
+// scripts and exits; a close waits behind what is held so it cannot overtake a held send on its link. Held
+// effects are released in order when the flush they wait for (or a later one) resolves. If it fails they are
+// dropped, never sent, with a warning naming how many (the core's own timeouts retry: a lost vote request is
+// re-asked, a failover that could not persist its epoch times out). Independent effects (connects, PING, INFO,
+// logs) go at once, so monitoring never waits for the disk. SENTINEL replies wait for every flush requested up to
+// the command (IS-MASTER-DOWN-BY-ADDR's vote, MONITOR, SET...): a reply that exposes a vote whose flush failed
+// is an error, which a candidate counts as no vote. SENTINEL FAILOVER's +OK carries no epoch and replies at once.
+//
+// Everything the runtime touches outside the core is injected (transport, timers, persister, clock, rng), and
+// the flush machinery is callback-based rather than promise-based, so the deterministic simulation
+// (test/sim/world.ts) drives this very class on a synchronous scheduler, with an asynchronous, crashable disk.
 import { randomBytes, randomInt } from 'node:crypto';
 import type { MasterConfig, PersistedState, SentinelGlobals } from '../config/types.js';
 import { sentinelCommand } from '../core/commands.js';
@@ -8,10 +27,33 @@ import { SentinelCore } from '../core/sentinel.js';
 import type { Clock, Effect, LinkKind, LogLevel, ReplyTag, Rng, Timings } from '../core/types.js';
 import { HELLO_CHANNEL, levelRank } from '../core/types.js';
 import { Link } from '../link/link.js';
+import type { LinkHandlers, LinkOptions } from '../link/link.js';
 import type { Out } from '../resp/types.js';
 import type { ClientContext, SentinelEvent, SentinelHost } from '../server/host.js';
 import type { Logger } from './logger.js';
 import { ScriptRunner } from './scripts.js';
+
+/** What the runtime needs of an outbound connection (src/link/link.ts in production, a fake in the simulation). */
+export interface LinkLike {
+  send(cmd: string[], tag: ReplyTag): void;
+  /** Close without reporting onDown. */
+  close(): void;
+}
+export type Transport = (opts: LinkOptions, handlers: LinkHandlers<ReplyTag>) => LinkLike;
+
+export interface Timers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+/** Persist the state; call `done` once, with an error if it is not durable. */
+export type Persister = (state: PersistedState, done: (err?: Error) => void) => void;
+
+/** Test hooks: `produced` sees each batch as the core returns it, `released` each effect as it is carried out. */
+export interface EffectObserver {
+  produced?(effects: Effect[]): void;
+  released?(effect: Effect): void;
+}
 
 export interface RuntimeOptions {
   globals: SentinelGlobals;
@@ -23,40 +65,112 @@ export interface RuntimeOptions {
   /** TLS options for every outbound link (`tls-replication yes`); read per connection, so a reload applies. */
   tlsClient?: () => import('node:tls').ConnectionOptions;
   logger: Logger;
+  /**
+   * The log level, for `SENTINEL CONFIG GET/SET loglevel`: read it, and `set` it on the logger and wherever the
+   * config rewrite reads it. Absent: `loglevel` is not offered through SENTINEL CONFIG.
+   */
+  logLevel?: { get(): LogLevel; set(level: LogLevel): void };
   /** Persist the state (atomic config rewrite). Throws on failure; the sentinel keeps running. */
-  persist: (state: PersistedState) => void | Promise<void>;
+  persist?: (state: PersistedState) => void | Promise<void>;
+  /** Callback form of `persist` (takes precedence). */
+  persister?: Persister;
   /** Called for SENTINEL SIMULATE-FAILURE crashes and SHUTDOWN. Default: process.exit. */
   exit?: (code: number) => void;
   isExecutable?: (path: string) => boolean;
   timings?: Partial<Timings>;
   clock?: Clock;
   rng?: Rng;
+  /** Default: TCP/TLS links (src/link/link.ts). */
+  transport?: Transport;
+  /** Default: setTimeout/clearTimeout. */
+  timers?: Timers;
+  /** The tick period, ms (default: 52-100 ms, hz re-randomised to 10..19 like Redis). */
+  tickPeriodMs?: () => number;
+  observer?: EffectObserver;
 }
 
 const systemClock: Clock = { now: () => Date.now() };
 const cryptoRng: Rng = { int: (n) => (n <= 1 ? 0 : randomInt(n)) };
+const systemTimers: Timers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** A hello's shape (ip,port,runid,epoch,master,master-ip,master-port,config-epoch); for counting only. */
+export function wellFormedHello(payload: string): boolean {
+  const t = payload.split(',');
+  if (t.length !== 8) return false;
+  const num = (s: string | undefined): boolean => s !== undefined && /^\d{1,20}$/.test(s);
+  return num(t[1]) && /^[0-9a-fA-F]{40}$/.test(t[2] ?? '') && num(t[3]) && num(t[6]) && num(t[7]);
+}
 
 export function generateRunId(): string {
   return randomBytes(20).toString('hex');
 }
 
+/** Effects that reveal or act on durable state wait for its flush; PING, INFO, connects and logs never do. */
+function needsBarrier(e: Effect): boolean {
+  switch (e.t) {
+    case 'send':
+      return e.tag !== 'ping' && e.tag !== 'info';
+    case 'event':
+    case 'script':
+    case 'exit':
+      return true;
+    default:
+      return false;
+  }
+}
+
+type Waiter = { seq: number; cb: (err?: Error) => void };
+
 export class SentinelRuntime implements SentinelHost {
   readonly runId = generateRunId();
   readonly core: SentinelCore;
   readonly scripts: ScriptRunner;
-  private readonly links = new Map<number, Link<ReplyTag>>();
+  private readonly links = new Map<number, LinkLike>();
   private readonly listeners = new Set<(e: SentinelEvent) => void>();
-  private tickTimer: NodeJS.Timeout | null = null;
+  private tickTimer: unknown = null;
   private running = false;
-  private flushChain: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   private readonly exit: (code: number) => void;
+  private readonly timers: Timers;
+  private readonly persister: Persister;
+  private readonly transport: Transport;
+  private readonly observer: EffectObserver | undefined;
+  // Flushes: `requested` is the sequence number of the latest flush asked for, `resolved` of the latest one
+  // finished (either way). One write is in flight at a time; requests during it coalesce into the next one.
+  private requested = 0;
+  private resolved = 0;
+  private inFlight = false;
+  private nextState: { seq: number; state: PersistedState } | null = null;
+  private digest: string;
+  /** Effects waiting for flush `seq` (in production order). */
+  private held: Array<{ seq: number; e: Effect }> = [];
+  private waiters: Waiter[] = [];
+  /** Counts for the observability endpoint (src/http): links that closed or failed, malformed hellos. */
+  readonly stats = { linkDisconnects: { cmd: 0, pubsub: 0 }, helloInvalid: 0 };
   /** Whether myid had to be generated (flushed at start like Redis). */
   readonly generatedMyid: boolean;
 
   constructor(private readonly opts: RuntimeOptions) {
     this.logger = opts.logger;
     this.exit = opts.exit ?? ((code) => process.exit(code));
+    this.timers = opts.timers ?? systemTimers;
+    this.observer = opts.observer;
+    this.transport = opts.transport ?? ((o, h) => new Link<ReplyTag>(o, h));
+    const persist = opts.persist;
+    this.persister =
+      opts.persister ??
+      ((state, done) => {
+        if (!persist) return done();
+        Promise.resolve()
+          .then(() => persist(state))
+          .then(
+            () => done(),
+            (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+          );
+      });
     const myid = opts.globals.myid ?? generateRunId();
     this.generatedMyid = opts.globals.myid === undefined;
     const coreOpts: ConstructorParameters<typeof SentinelCore>[2] = {
@@ -68,130 +182,211 @@ export class SentinelRuntime implements SentinelHost {
     if (opts.requirepass !== undefined) coreOpts.requirepass = opts.requirepass;
     if (opts.isExecutable) coreOpts.isExecutable = opts.isExecutable;
     this.core = new SentinelCore({ ...opts.globals, myid }, opts.masters, coreOpts);
+    this.digest = this.durableDigest();
     this.scripts = new ScriptRunner(this.core.timings, {
       event: (level, type, payload) => this.emitEvent(level, type, payload),
     });
   }
 
   /** Start the timers. Emits the start-up events (+monitor) and flushes a freshly generated myid. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => this.startThen((err) => (err ? reject(err) : resolve())));
+  }
+
+  /** `start` with a callback (the simulation's synchronous scheduler has no microtask turns). */
+  startThen(done: (err?: Error) => void): void {
     this.running = true;
     this.logger.log('notice', `Sentinel ID is ${this.core.myid}`);
     const initial = this.core.drain();
     if (this.generatedMyid) initial.push({ t: 'flush' });
-    await this.execute(initial);
-    // Start-up work (first flush, server bind) is not a timer stall nor silence of the instances: it counts
-    // neither towards TILT nor towards down-after.
-    this.core.started();
-    this.scheduleTick();
+    this.execute(initial);
+    this.afterFlushes((err) => {
+      if (err) return done(err);
+      if (!this.running) return;
+      // Start-up work (first flush, server bind) is not a timer stall nor silence of the instances: it counts
+      // neither towards TILT nor towards down-after.
+      this.core.started();
+      this.scheduleTick();
+      done();
+    });
   }
 
   stop(): void {
     this.running = false;
-    if (this.tickTimer) clearTimeout(this.tickTimer);
+    if (this.tickTimer !== null) this.timers.clear(this.tickTimer);
     this.tickTimer = null;
     for (const l of this.links.values()) l.close();
     this.links.clear();
     this.scripts.stop();
+    this.held = [];
+    this.waiters = [];
   }
 
   // ---- tick scheduling: every 52-100 ms (hz re-randomised to 10..19 like Redis), plus immediately when urgent
 
   private scheduleTick(): void {
     if (!this.running) return;
-    const hz = 10 + this.core.rng.int(10);
-    this.tickTimer = setTimeout(
-      () => {
-        this.tickTimer = null;
-        this.runTick();
-        this.scheduleTick();
-      },
-      Math.floor(1000 / hz),
-    );
+    let ms = this.opts.tickPeriodMs ? this.opts.tickPeriodMs() : Math.floor(1000 / (10 + this.core.rng.int(10)));
+    // Sooner when a candidacy delay or a split-vote retry ends before the next tick (they are short).
+    const wake = this.core.wakeInMs();
+    if (wake !== null && wake < ms) ms = wake;
+    this.tickTimer = this.timers.set(() => {
+      this.tickTimer = null;
+      this.runTick();
+      this.scheduleTick();
+    }, ms);
   }
 
   private runTick(): void {
     if (!this.running) return;
-    this.run(this.core.tick());
+    this.execute(this.core.tick());
   }
 
   // ---- effects
 
-  /** Execute effects from an observation; a failed flush is already logged and must not crash the process. */
-  private run(effects: Effect[]): void {
-    this.execute(effects).catch(() => undefined);
-  }
-
-  private execute(effects: Effect[]): Promise<void> {
-    let flush = false;
+  /** Carry out a batch; when the observation lets the state machine progress, tick again at once (4 rounds). */
+  private execute(effects: Effect[]): void {
     let batch = effects;
-    // When an observation lets the state machine progress (a vote came back, a promotion showed up), tick again
-    // right away, before the (slow, fsynced) config write: network effects first, one coalesced flush after.
     for (let round = 0; round < 4; round++) {
-      if (this.apply(batch)) flush = true;
+      this.observer?.produced?.(batch);
+      // A dirty batch requests its flush before any of its effects are carried out: they wait for it.
+      const digest = this.durableDigest();
+      if (digest !== this.digest || batch.some((e) => e.t === 'flush')) {
+        this.digest = digest;
+        this.requestFlush();
+      }
+      for (const e of batch) this.dispatch(e);
       if (!this.core.urgent || !this.running) break;
       batch = this.core.tick();
     }
-    return flush ? this.flushNow() : Promise.resolve();
   }
 
-  /** Carry out effects; returns whether a flush was requested. */
-  private apply(effects: Effect[]): boolean {
-    let flush = false;
-    for (const e of effects) {
-      switch (e.t) {
-        case 'connect':
-          this.connect(e.linkId, e.kind, e.host, e.port, e.handshake);
-          break;
-        case 'send':
-          this.links.get(e.linkId)?.send(e.cmd, e.tag);
-          break;
-        case 'close': {
-          const l = this.links.get(e.linkId);
-          if (l) {
-            l.close();
-            this.links.delete(e.linkId);
-          }
-          break;
+  /** The state that must be on disk before anything that depends on it is visible. */
+  private durableDigest(): string {
+    let d = String(this.core.currentEpoch);
+    for (const m of this.core.masters.values()) {
+      const a = this.core.currentMasterAddr(m);
+      d += `|${m.name} ${m.configEpoch} ${m.leaderEpoch} ${m.leader ?? ''} ${a.host}:${a.port}`;
+    }
+    return d;
+  }
+
+  private dispatch(e: Effect): void {
+    if (e.t === 'flush') return;
+    const pending = this.requested > this.resolved;
+    if (pending && (needsBarrier(e) || (e.t === 'close' && this.held.length > 0))) {
+      this.held.push({ seq: this.requested, e });
+      return;
+    }
+    this.apply(e);
+  }
+
+  private apply(e: Effect): void {
+    if (!this.running && e.t !== 'log') return;
+    this.observer?.released?.(e);
+    switch (e.t) {
+      case 'connect':
+        this.connect(e.linkId, e.kind, e.host, e.port, e.handshake);
+        break;
+      case 'send':
+        this.links.get(e.linkId)?.send(e.cmd, e.tag);
+        break;
+      case 'close': {
+        const l = this.links.get(e.linkId);
+        if (l) {
+          l.close();
+          this.links.delete(e.linkId);
         }
-        case 'event':
-          this.emitEvent(e.level, e.type, e.payload);
-          if (e.notificationScript !== undefined) this.scripts.schedule([e.notificationScript, e.type, e.payload]);
-          break;
-        case 'log':
-          this.logger.log(e.level, e.text);
-          break;
-        case 'flush':
-          flush = true;
-          break;
-        case 'script':
-          this.scripts.schedule(e.argv);
-          break;
-        case 'exit':
-          this.exit(e.code);
-          break;
+        break;
+      }
+      case 'event':
+        this.emitEvent(e.level, e.type, e.payload);
+        if (e.notificationScript !== undefined) this.scripts.schedule([e.notificationScript, e.type, e.payload]);
+        break;
+      case 'log':
+        this.logger.log(e.level, e.text);
+        break;
+      case 'flush':
+        break;
+      case 'script':
+        this.scripts.schedule(e.argv);
+        break;
+      case 'exit':
+        this.exit(e.code);
+        break;
+    }
+  }
+
+  // ---- flushing
+
+  private requestFlush(): number {
+    const seq = ++this.requested;
+    const state = this.core.snapshot();
+    if (this.inFlight) this.nextState = { seq, state };
+    else this.write(seq, state);
+    return seq;
+  }
+
+  private write(seq: number, state: PersistedState): void {
+    this.inFlight = true;
+    let called = false;
+    this.persister(state, (err) => {
+      if (called) return;
+      called = true;
+      this.inFlight = false;
+      this.flushResolved(seq, err);
+      const next = this.nextState;
+      this.nextState = null;
+      if (next && this.running) this.write(next.seq, next.state);
+      else if (next) this.flushResolved(next.seq, new Error('sentinel stopped'));
+    });
+  }
+
+  private flushResolved(seq: number, err: Error | undefined): void {
+    if (seq <= this.resolved) return;
+    this.resolved = seq;
+    if (err) {
+      this.logger.log(
+        'warning',
+        `WARNING: Sentinel was not able to save the new configuration on disk!!!: ${err.message}`,
+      );
+      // What is in memory is not on disk: the next batch is dirty whatever it changes, so anything depending on
+      // that state waits for a write that succeeds (a vote repeated later, a SLAVEOF after the election).
+      this.digest = '';
+    } else {
+      this.logger.log('debug', 'Sentinel new configuration saved on disk');
+    }
+    const due = this.held.filter((h) => h.seq <= seq);
+    if (due.length > 0) {
+      this.held = this.held.filter((h) => h.seq > seq);
+      if (err) {
+        // Not durable, so not visible: the core's timeouts recover (the vote is asked again, the failover aborts).
+        // Closes still happen (they reveal nothing, and a link the core has forgotten must not stay open).
+        const dropped = due.filter((h) => h.e.t !== 'close');
+        for (const h of due) if (h.e.t === 'close') this.apply(h.e);
+        if (dropped.length > 0)
+          this.logger.log('warning', `${dropped.length} effects dropped: they depend on state that is not on disk`);
+      } else {
+        for (const h of due) this.apply(h.e);
       }
     }
-    return flush;
+    const ready = this.waiters.filter((w) => w.seq <= seq);
+    if (ready.length > 0) {
+      this.waiters = this.waiters.filter((w) => w.seq > seq);
+      for (const w of ready) w.cb(err);
+    }
   }
 
-  /** Write the config; resolves true on success. Writes are serialised so they land in order. */
+  /** Call `cb` once every flush requested so far has resolved (at once when none is pending). */
+  private afterFlushes(cb: (err?: Error) => void): void {
+    if (this.requested <= this.resolved) return cb();
+    this.waiters.push({ seq: this.requested, cb });
+  }
+
+  /** Write the config now; resolves once it is on disk, rejects if it could not be written. */
   flushNow(): Promise<void> {
-    const state = this.core.snapshot();
-    const p = this.flushChain.then(async () => {
-      try {
-        await this.opts.persist(state);
-        this.logger.log('debug', 'Sentinel new configuration saved on disk');
-      } catch (e) {
-        this.logger.log(
-          'warning',
-          `WARNING: Sentinel was not able to save the new configuration on disk!!!: ${(e as Error).message}`,
-        );
-        throw e;
-      }
-    });
-    this.flushChain = p.catch(() => undefined);
-    return p;
+    this.requestFlush();
+    return new Promise((resolve, reject) => this.afterFlushes((err) => (err ? reject(err) : resolve())));
   }
 
   private emitEvent(level: LogLevel, type: string, payload: string): void {
@@ -208,7 +403,7 @@ export class SentinelRuntime implements SentinelHost {
   }
 
   private connect(linkId: number, kind: LinkKind, host: string, port: number, handshake: string[][]): void {
-    const linkOpts: ConstructorParameters<typeof Link<ReplyTag>>[0] = {
+    const linkOpts: LinkOptions = {
       host,
       port,
       handshake,
@@ -217,46 +412,63 @@ export class SentinelRuntime implements SentinelHost {
     };
     if (this.opts.bindSourceAddr !== undefined) linkOpts.localAddress = this.opts.bindSourceAddr;
     if (this.opts.tlsClient) linkOpts.tls = this.opts.tlsClient();
-    const link = new Link<ReplyTag>(linkOpts, {
-      onUp: (localIp, remoteIp) => this.run(this.core.onLinkUp(linkId, localIp, remoteIp)),
-      onDown: () => {
-        this.links.delete(linkId);
-        this.run(this.core.onLinkDown(linkId));
+    const link = this.transport(linkOpts, {
+      onUp: (localIp, remoteIp) => {
+        if (this.running) this.execute(this.core.onLinkUp(linkId, localIp, remoteIp));
       },
-      onReply: (tag, reply) => this.run(this.core.onReply(linkId, tag, reply)),
-      onPush: (frame) => this.run(this.core.onPubsubFrame(linkId, frame)),
+      onDown: (reason, protocol) => {
+        this.stats.linkDisconnects[kind]++;
+        if (protocol) this.logger.log('warning', `Closed the link to ${host}:${port}: ${reason}`);
+        this.links.delete(linkId);
+        if (this.running) this.execute(this.core.onLinkDown(linkId));
+      },
+      onReply: (tag, reply) => {
+        if (this.running) this.execute(this.core.onReply(linkId, tag, reply));
+      },
+      onPush: (frame) => {
+        if (Array.isArray(frame) && String(frame[0]) === 'message' && !wellFormedHello(String(frame[2])))
+          this.stats.helloInvalid++;
+        if (this.running) this.execute(this.core.onPubsubFrame(linkId, frame));
+      },
     });
     this.links.set(linkId, link);
   }
 
   // ---- SentinelHost
 
-  async sentinelCommand(args: string[], _ctx: ClientContext): Promise<Out> {
+  sentinelCommand(args: string[], ctx: ClientContext): Promise<Out> {
+    return new Promise((resolve) => this.sentinelCommandThen(args, ctx, resolve));
+  }
+
+  /** `sentinelCommand` with a callback: `reply` is called once the reply may be sent. */
+  sentinelCommandThen(args: string[], _ctx: ClientContext, reply: (out: Out) => void): void {
     const sub = (args[0] ?? '').toLowerCase();
-    const reply = sentinelCommand(this.core, args, { pendingScripts: () => this.scripts.pendingScripts() });
-    const effects = this.core.drain();
+    const out = sentinelCommand(this.core, args, {
+      pendingScripts: () => this.scripts.pendingScripts(),
+      ...(this.opts.logLevel ? { logLevel: this.opts.logLevel } : {}),
+    });
+    this.execute(this.core.drain());
     // SENTINEL FAILOVER answers at once, as Redis does (it flushes nothing in the command; the self-vote's flush
     // comes from its timer). Waiting here for the fsync of the new epoch let a slow disk hold the reply while the
     // failover itself ran to completion, so a pipelined second FAILOVER met the new master (-NOGOODSLAVE) instead
-    // of -INPROG. The +OK carries no epoch or vote, so durable-before-visible is unaffected; everything else
-    // (votes answered to IS-MASTER-DOWN-BY-ADDR, SET, MONITOR, FLUSHCONFIG...) still replies after its flush.
-    const done = this.execute(effects);
-    if (sub === 'failover') {
-      done.catch(() => undefined);
-      return reply;
-    }
-    try {
-      await done;
-    } catch {
-      if (sub === 'flushconfig') return { t: 'error', v: 'ERR Failed to save config file. Check server logs.' };
-    }
-    return reply;
+    // of -INPROG. The +OK carries no epoch or vote, so durable-before-visible is unaffected.
+    if (sub === 'failover') return reply(out);
+    // Everything else replies after every flush requested so far: a vote (IS-MASTER-DOWN-BY-ADDR), or state
+    // another flush is still writing (a vote cast a moment ago, repeated to a second candidate).
+    this.afterFlushes((err) => {
+      if (!err) return reply(out);
+      if (sub === 'flushconfig') return reply({ t: 'error', v: 'ERR Failed to save config file. Check server logs.' });
+      if (sub === 'is-master-down-by-addr')
+        return reply({ t: 'error', v: 'ERR Failed to save the vote on disk. Check server logs.' });
+      reply(out);
+    });
   }
 
   publish(channel: string, message: string, _ctx: ClientContext): Out {
     if (channel !== HELLO_CHANNEL)
       return { t: 'error', v: 'ERR Only HELLO messages are accepted by Sentinel instances.' };
-    this.run(this.core.onClientPublish(message));
+    if (!wellFormedHello(message)) this.stats.helloInvalid++;
+    if (this.running) this.execute(this.core.onClientPublish(message));
     return { t: 'int', v: 1 };
   }
 
@@ -277,7 +489,7 @@ export class SentinelRuntime implements SentinelHost {
     try {
       await this.flushNow();
     } catch {
-      // Logged by flushNow; exit anyway like Redis.
+      // Logged by the flush; exit anyway like Redis.
     }
     this.stop();
     this.logger.log('warning', 'Sentinel is now ready to exit, bye bye...');

@@ -4,7 +4,7 @@
 // commands have no keys). Selectors are not supported. Pure: no I/O (sha256 from node:crypto is computation).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ACL_CATEGORIES, allCommands, lookupByFullName, type AclCategory, type CommandEntry } from './command-table.js';
-import { globMatch } from './glob.js';
+import { globMatch } from '../core/glob.js';
 
 export class AclRuleError extends Error {
   readonly code = 'VIGIL_ERR_ACL_RULE';

@@ -13,7 +13,7 @@ import {
   type CommandEntry,
 } from './command-table.js';
 import type { Handler } from './core.js';
-import { globMatch } from './glob.js';
+import { globMatch } from '../core/glob.js';
 import { ERR, err, helpReply } from './replies.js';
 
 const COMMAND_HELP = [

@@ -109,12 +109,30 @@ export function resolve(argv: readonly string[]): Resolved {
   if (!top) return { kind: 'unknown-command' };
   let cmd: CommandEntry = top;
   if (top.subList.length > 0 && argv.length >= 2) {
-    const sub = top.subs.get((argv[1] ?? '').toLowerCase());
+    const typed = (argv[1] ?? '').toLowerCase();
+    const sub = top.subs.get((top.name === 'sentinel' ? SENTINEL_SUBCOMMAND_ALIASES[typed] : undefined) ?? typed);
     if (!sub) return { kind: 'unknown-subcommand', container: top };
     cmd = sub;
   }
-  if (!arityOk(cmd.arity, argv.length)) return { kind: 'arity', cmd };
+  if (!arityOk(cmd.arity, argv.length) && !coordinatedFailover(cmd, argv)) return { kind: 'arity', cmd };
   return { kind: 'ok', cmd };
+}
+
+/**
+ * Valkey 8's SENTINEL subcommand names, run as (and ACL-checked as) their Redis 7.0 counterpart. They are not in
+ * the table, so COMMAND, COMMAND LIST/DOCS and SENTINEL HELP stay exactly Redis 7.0's. The core keeps the same
+ * map (src/core/commands.ts, SUBCOMMAND_ALIASES; a unit test checks they agree).
+ */
+export const SENTINEL_SUBCOMMAND_ALIASES: Readonly<Record<string, string>> = {
+  primary: 'master',
+  primaries: 'masters',
+  'get-primary-addr-by-name': 'get-master-addr-by-name',
+  'is-primary-down-by-addr': 'is-master-down-by-addr',
+};
+
+/** Valkey 9's `SENTINEL FAILOVER <name> COORDINATED`: the one extra word the 7.0 arity (3) lets through. */
+function coordinatedFailover(cmd: CommandEntry, argv: readonly string[]): boolean {
+  return cmd.name === 'sentinel|failover' && argv.length === 4 && (argv[3] ?? '').toLowerCase() === 'coordinated';
 }
 
 export function arityOk(arity: number, argc: number): boolean {

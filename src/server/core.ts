@@ -19,7 +19,8 @@ import {
 import { Session, type Transport } from './session.js';
 import { HANDLERS } from './handlers.js';
 import { encode, R } from '../resp/index.js';
-import { globMatch } from './glob.js';
+import { globMatch } from '../core/glob.js';
+import { OUTPUT_HIGH_WATER_BYTES } from './limits.js';
 
 export type HandlerResult = Out | undefined | Promise<Out | undefined>;
 export type Handler = (core: ServerCore, s: Session, argv: Command, cmd: CommandEntry) => HandlerResult;
@@ -167,6 +168,15 @@ export class ServerCore {
   drain(s: Session): void {
     while (!s.busy && !s.closed && s.queue.length > 0) {
       if (this.isPaused()) return; // resumed by onResumeAll / the pause timer in server.ts
+      if (s.transport.pendingBytes > OUTPUT_HIGH_WATER_BYTES) {
+        // The client is not reading its replies: run nothing more and read nothing more until the socket
+        // drains (server.ts calls drain again then).
+        if (!s.outputPaused) {
+          s.outputPaused = true;
+          s.transport.pause();
+        }
+        return;
+      }
       const argv = s.queue.shift();
       if (!argv) break;
       let res: Out | undefined | Promise<Out | undefined>;
@@ -192,7 +202,7 @@ export class ServerCore {
     }
     if (s.readPaused && s.queue.length < QUEUE_LOW_WATER) {
       s.readPaused = false;
-      s.transport.resume();
+      if (!s.outputPaused) s.transport.resume();
     }
     if (s.closed || s.busy || s.queue.length > 0) return;
     if (s.protocolError !== undefined) {
@@ -206,7 +216,11 @@ export class ServerCore {
   }
 
   private finish(s: Session, out: Out | undefined, sync = false): void {
-    if (out !== undefined) s.reply(out);
+    if (out !== undefined) {
+      s.reply(out);
+      this.checkOutputLimit(s);
+      if (s.closed) return;
+    }
     if (s.skipCurrent) s.skipCurrent = false;
     s.busy = false;
     if (s.closeAfterReply) {

@@ -4,4 +4,4 @@ export type { ServerOptions, OutputBufferLimit, ServerIdentity, ServerLogLevel }
 export { ServerCore, type ServerStats } from './core.js';
 export type { ClientContext, SentinelEvent, SentinelHost } from './host.js';
 export { Acl, AclUser, AclRuleError } from './acl.js';
-export { globMatch } from './glob.js';
+export { globMatch } from '../core/glob.js';

@@ -7,6 +7,7 @@ import os from 'node:os';
 import { RespProtocolError, encode, R } from '../resp/index.js';
 import type { Command } from '../resp/index.js';
 import { QUEUE_HIGH_WATER, ServerCore, type ServerStats } from './core.js';
+import { OUTPUT_HIGH_WATER_BYTES } from './limits.js';
 import type { SentinelHost } from './host.js';
 import { resolveOptions, type ResolvedOptions, type ServerIdentity, type ServerOptions } from './options.js';
 import { ERR } from './replies.js';
@@ -230,6 +231,17 @@ export async function startServer(
         transport.pause();
       }
       core.checkOutputLimit(s);
+      // A client that does not read its replies is not read from either, until its output drains.
+      if (!s.closed && !s.outputPaused && transport.pendingBytes > OUTPUT_HIGH_WATER_BYTES) {
+        s.outputPaused = true;
+        transport.pause();
+      }
+    });
+    sock.on('drain', () => {
+      if (!s.outputPaused || s.closed) return;
+      s.outputPaused = false;
+      if (!s.readPaused) transport.resume();
+      core.drain(s);
     });
     sock.on('close', () => {
       sockets.delete(s);

@@ -63,6 +63,8 @@ export class Session {
   busy = false;
   /** Reading from the socket is paused because the queue is long (see QUEUE_HIGH_WATER). */
   readPaused = false;
+  /** Reading is paused because the client does not read its replies (see OUTPUT_HIGH_WATER_BYTES). */
+  outputPaused = false;
   /** Close once the current reply is written (QUIT, CLIENT KILL of self, protocol error). */
   closeAfterReply = false;
   closed = false;

@@ -10,6 +10,7 @@ import { isAlive } from '../../src/cluster/proc.js';
 import {
   TEST_DOWN_AFTER_MS,
   startUp,
+  IMPL,
   cleanup,
   runVigil,
   recordedPids,
@@ -66,7 +67,9 @@ void describe('cluster - vigil up --json', { skip, timeout: 240_000 }, () => {
     assert.ok(up);
     const lines = up.stdout().split('\n').filter(Boolean);
     assert.equal(lines.length, 1, `stdout: ${up.stdout()}`);
-    assert.deepEqual(Object.keys(s).sort(), ['dir', 'master', 'masterName', 'replicas', 'sentinels']);
+    // `dashboard` only with Vigil's sentinels (it reads their HTTP endpoints).
+    const keys = ['dir', 'master', 'masterName', 'replicas', 'sentinels'];
+    assert.deepEqual(Object.keys(s).sort(), IMPL === 'vigil' ? ['dashboard', ...keys] : keys);
     assert.equal(s.masterName, 'mymaster');
     assert.equal(s.replicas.length, 2);
     assert.equal(s.sentinels.length, 3);

@@ -1,12 +1,19 @@
-// Deterministic simulation of a sentinel group: N SentinelCores and M simulated redis-servers on one manual
-// clock, with a seeded scheduler that injects message latency and loss, network partitions, server crashes,
-// sentinel crashes (restarted from their last persisted state), clock jumps (each sentinel reads the shared clock
-// through its own offset) and process stalls (nothing a stalled sentinel receives is handled until it resumes);
-// the last two must put a sentinel in TILT. Everything is driven by the seed: a failing seed replays exactly with
-// the command `replayCommand` prints.
+// Deterministic simulation of a sentinel group: N production SentinelRuntimes (src/runtime/runtime.ts, each with
+// its SentinelCore) and M simulated redis-servers on one manual clock. The runtime is the one the daemon runs:
+// the simulation injects its clock, rng, timers, transport (links that deliver through the scheduler) and disk
+// (a config write takes 1-20 ms and lands atomically at its end), so the Ready contract (effects that depend on
+// durable state are held until it is on disk) is what is tested, not a second executor. A seeded scheduler injects
+// message latency and loss, network partitions, server crashes, sentinel crashes (restarted from what is on
+// disk; a write in flight has landed or not, at random), crashes between the start and the end of a config write
+// (then a restart 50-1550 ms later), clock jumps (each sentinel reads the shared clock through its own offset) and
+// process stalls (nothing a stalled sentinel receives is handled until it resumes); the last two must put a
+// sentinel in TILT. Everything is driven by the seed: a failing seed replays exactly with the command
+// `replayCommand` prints.
 //
 // Invariants, checked as the simulation runs (each names the step that checks it):
-//  I1 at most one leader per epoch, and no sentinel votes for two run ids in one epoch (every event batch);
+//  I1 at most one leader per epoch, and no sentinel votes for two run ids in one epoch, over what became
+//     visible: +vote-for-leader / +elected-leader as the runtime releases them, and every vote a peer replies
+//     (mutation check: with the runtime's holding removed, 83 of seeds 1-1000 fail, 9 of them on I1);
 //  I2 no promotion without majority authorisation: when a sentinel sends SLAVEOF NO ONE, a majority of all
 //     sentinels (and at least quorum) have voted for it in its failover epoch, and it was elected (every send);
 //  I3 epochs never go backwards: current-epoch and the master's config-epoch and leader-epoch, in memory within
@@ -23,11 +30,14 @@
 //  I6 no fence while a majority is reachable: a +vigil-fence only when the fencer could not have talked to a
 //     majority of the sentinels within the fence delay (every +vigil-fence).
 import type { MasterConfig, PersistedState } from '../../src/config/types.js';
-import { sentinelCommand } from '../../src/core/commands.js';
-import { SentinelCore } from '../../src/core/sentinel.js';
+import type { SentinelCore } from '../../src/core/sentinel.js';
 import type { Effect, ReplyTag } from '../../src/core/types.js';
-import type { Reply } from '../../src/resp/types.js';
+import type { LinkHandlers, LinkOptions } from '../../src/link/link.js';
+import type { Out, Reply } from '../../src/resp/types.js';
 import { RespErrorReply } from '../../src/resp/types.js';
+import type { LinkLike } from '../../src/runtime/runtime.js';
+import { SentinelRuntime } from '../../src/runtime/runtime.js';
+import type { ClientContext } from '../../src/server/host.js';
 
 export class Rng {
   private s: number;
@@ -114,8 +124,9 @@ interface Node {
 type Target = { kind: 'node'; port: number } | { kind: 'sentinel'; idx: number };
 
 interface SimLink {
-  id: number;
   owner: number;
+  /** The runtime's callbacks for this connection. */
+  handlers: LinkHandlers<ReplyTag>;
   target: Target;
   linkKind: 'cmd' | 'pubsub';
   open: boolean;
@@ -128,9 +139,13 @@ interface Sentinel {
   idx: number;
   port: number;
   runId: string;
+  /** The production runtime of this incarnation (null while crashed); `core` is its core. */
+  rt: SentinelRuntime | null;
   core: SentinelCore | null;
   gen: number;
   persisted: PersistedState;
+  /** The state a config write in flight is writing (a crash leaves the old file or this one). */
+  flushing: PersistedState | null;
   part: number;
   /** This sentinel's clock reads the simulated time plus this (clock jumps). */
   clockOffsetMs: number;
@@ -145,8 +160,6 @@ interface Sentinel {
     host: string;
     port: number;
   };
-  /** This incarnation's open links by the core's link id. */
-  links: Map<number, SimLink>;
 }
 
 export interface SimOptions {
@@ -165,13 +178,37 @@ export interface SimOptions {
   lossRate?: number;
   /** Inject clock jumps and process stalls, both of which must put a sentinel in TILT (default true). */
   clockJumps?: boolean;
+  /** Inject crashes between the start and the end of a config write (default true). */
+  flushCrashes?: boolean;
+  /** Probability that a config write is cut by a crash (default SIM_DEFAULTS.flushCrashRate). */
+  flushCrashRate?: number;
+  /**
+   * The liveness class (L1): every sentinel ticks every 100 ms in lockstep from t=0; after discovery the master
+   * and a minority of the sentinels are cut off for LOCKSTEP_CUT_MS, and no other fault is injected (no flush
+   * crashes unless asked for).
+   */
+  lockstep?: boolean;
+  /** Probability that a config write fails during the fault phase (the runtime drops what waited for it). */
+  diskErrorRate?: number;
   verbose?: boolean;
 }
 
-export const SIM_DEFAULTS = { sentinels: 3, replicas: 2, chaosMs: 20_000, healMs: 45_000, lossRate: 0.02 } as const;
+export const SIM_DEFAULTS = {
+  sentinels: 3,
+  replicas: 2,
+  chaosMs: 20_000,
+  healMs: 45_000,
+  lossRate: 0.02,
+  flushCrashRate: 0.05,
+} as const;
 
 /** Longest two sentinels that can talk may disagree on the master address (hello every 2 s, link recovery). */
 export const CONVERGE_BOUND_MS = 12_000;
+
+/** L1: the majority promotes within down-after + this of the cut (ODOWN, an election, a promotion, or a retry). */
+export const L1_BOUND_MS = 3000;
+/** Lockstep class: how long the master and the minority stay cut off (issue 13's measured case: 15 s). */
+export const LOCKSTEP_CUT_MS = 15_000;
 
 /** How long the healed group must stay settled before a run ends early (covers stale-flag re-failovers). */
 export const SETTLED_MS = 10_000;
@@ -179,12 +216,21 @@ export const SETTLED_MS = 10_000;
 /** The command that replays one run exactly (same seed, same options). */
 export function replayCommand(o: SimOptions): string {
   const parts = ['npm run sim --', `--seed ${o.seed}`];
-  parts.push(`--sentinels ${o.sentinels ?? SIM_DEFAULTS.sentinels}`, `--loss ${o.lossRate ?? SIM_DEFAULTS.lossRate}`);
+  parts.push(
+    `--sentinels ${o.sentinels ?? SIM_DEFAULTS.sentinels}`,
+    `--loss ${o.lossRate ?? (o.lockstep ? 0 : SIM_DEFAULTS.lossRate)}`,
+  );
   if (o.replicas !== undefined && o.replicas !== SIM_DEFAULTS.replicas) parts.push(`--replicas ${o.replicas}`);
   if (o.quorum !== undefined) parts.push(`--quorum ${o.quorum}`);
   if (o.chaosMs !== undefined && o.chaosMs !== SIM_DEFAULTS.chaosMs) parts.push(`--chaos-ms ${o.chaosMs}`);
   if (o.healMs !== undefined && o.healMs !== SIM_DEFAULTS.healMs) parts.push(`--heal-ms ${o.healMs}`);
   if (o.clockJumps === false) parts.push('--no-clock-jumps');
+  if (o.lockstep) parts.push('--lockstep');
+  if (o.diskErrorRate) parts.push(`--disk-errors ${o.diskErrorRate}`);
+  if (o.flushCrashes === false && !o.lockstep) parts.push('--no-flush-crashes');
+  if (o.flushCrashes === true && o.lockstep) parts.push('--flush-crashes');
+  if (o.flushCrashRate !== undefined && o.flushCrashRate !== SIM_DEFAULTS.flushCrashRate)
+    parts.push(`--flush-crash-rate ${o.flushCrashRate}`);
   parts.push('--verbose');
   return parts.join(' ');
 }
@@ -206,9 +252,13 @@ export interface SimResult {
   maxDisagreeMs: number;
   /** Simulated time the run took, ms. */
   simulatedMs: number;
+  /** Lockstep class: time from the cut to the promotion on the majority side, ms (null: none). */
+  l1Ms: number | null;
 }
 
 const HOST = '10.0.0.1';
+/** Sentinel clocks read wall-clock-like values (simulated t=0 is this), as Redis's failover gates assume. */
+const CLOCK_BASE_MS = 1_767_225_600_000;
 
 export function runSimulation(o: SimOptions): SimResult {
   const rng = new Rng(o.seed);
@@ -220,7 +270,15 @@ export function runSimulation(o: SimOptions): SimResult {
   const nSent = o.sentinels ?? SIM_DEFAULTS.sentinels;
   const majority = Math.floor(nSent / 2) + 1;
   const quorum = o.quorum ?? majority;
-  const lossRate = o.lossRate ?? SIM_DEFAULTS.lossRate;
+  // The lockstep class loses nothing by default: "a majority can talk" (a lost SLAVEOF is a stalled link).
+  const lossRate = o.lossRate ?? (o.lockstep ? 0 : SIM_DEFAULTS.lossRate);
+  const chaosMs = o.chaosMs ?? SIM_DEFAULTS.chaosMs;
+  const healMs = o.healMs ?? SIM_DEFAULTS.healMs;
+  const clockJumps = o.clockJumps ?? true;
+  const lockstep = o.lockstep ?? false;
+  const flushCrashes = o.flushCrashes ?? !lockstep;
+  const flushCrashRate = o.flushCrashRate ?? SIM_DEFAULTS.flushCrashRate;
+  const diskErrorRate = o.diskErrorRate ?? 0;
   const nodes: Node[] = [];
   for (let i = 0; i <= (o.replicas ?? SIM_DEFAULTS.replicas); i++) {
     nodes.push({
@@ -257,14 +315,17 @@ export function runSimulation(o: SimOptions): SimResult {
   let fences = 0;
   let eventCount = 0;
   let maxDisagreeMs = 0;
+  /** Lockstep class: from the cut to the promotion on the majority side, ms (null: none within the cut). */
+  let l1Ms: number | null = null;
 
   const baseMaster: MasterConfig = {
     name: 'mymaster',
     host: HOST,
     port: 6379,
     quorum,
-    downAfterMs: 1000,
-    failoverTimeoutMs: 3000,
+    // The lockstep class uses the issue-13 group (down-after 2000, failover-timeout 10000).
+    downAfterMs: lockstep ? 2000 : 1000,
+    failoverTimeoutMs: lockstep ? 10_000 : 3000,
     parallelSyncs: 1,
     masterRebootDownAfterPeriodMs: 0,
     renamedCommands: [],
@@ -302,7 +363,8 @@ export function runSimulation(o: SimOptions): SimResult {
     }
   }
 
-  function makeCore(s: Sentinel): SentinelCore {
+  /** The production runtime for one incarnation, on injected clock, rng, timers, transport and disk. */
+  function makeRuntime(s: Sentinel): SentinelRuntime {
     const st = s.persisted;
     const masters: MasterConfig[] = st.masters.map((pm) => {
       const cur = pm.promotedReplica ?? { host: pm.host, port: pm.port };
@@ -313,43 +375,104 @@ export function runSimulation(o: SimOptions): SimResult {
       delete (mc as { promotedReplica?: unknown }).promotedReplica;
       return mc;
     });
-    return new SentinelCore({ ...st, myid: s.runId }, masters, {
-      clock: { now: () => sched.now + s.clockOffsetMs },
-      rng: { int: (n) => rng.int(n) },
+    const gen = s.gen;
+    return new SentinelRuntime({
+      globals: { ...st, myid: s.runId },
+      masters,
       port: s.port,
+      logger: {
+        log: (level, text) => {
+          if (o.verbose && level === 'warning' && s.gen === gen) console.log(`${sched.now} S${s.idx} LOG ${text}`);
+        },
+        enabled: () => false,
+        setLevel: () => undefined,
+      },
+      clock: { now: () => CLOCK_BASE_MS + sched.now + s.clockOffsetMs },
+      rng: { int: (n) => rng.int(n) },
+      timers: {
+        set: (fn, ms) => {
+          const h = { cancelled: false };
+          sched.at(sched.now + ms, () => fireTimer(s, gen, h, fn));
+          return h;
+        },
+        clear: (h) => {
+          (h as { cancelled: boolean }).cancelled = true;
+        },
+      },
+      transport: (lo, handlers) => connect(s, lo, handlers),
+      persister: (state, done) => persist(s, state, done),
+      observer: {
+        produced: (batch) => {
+          check(s, batch);
+          checkState(s);
+        },
+        released: (e) => released(s, e),
+      },
+      exit: () => undefined,
+      // Lockstep: every sentinel ticks every 100 ms from t=0, so all see the same timeouts expire together.
+      ...(lockstep ? { tickPeriodMs: () => 100 } : {}),
     });
+  }
+
+  /** A timer fires late while its process is stalled (Node runs timers first when it resumes). */
+  function fireTimer(s: Sentinel, gen: number, h: { cancelled: boolean }, fn: () => void): void {
+    if (h.cancelled || s.gen !== gen || !s.rt) return;
+    if (sched.now < s.frozenUntil) return sched.at(s.frozenUntil, () => fireTimer(s, gen, h, fn));
+    fn();
+  }
+
+  /** What an effect was about when the core produced it (the runtime may release it later, after its flush). */
+  const producedIn = new WeakMap<Effect, { epoch: number; forced: boolean }>();
+  /** The effect the runtime is carrying out right now (the transport's send belongs to it). */
+  let releasing: Effect | null = null;
+
+  /** I1: one vote per sentinel per epoch (across restarts: the run id survives them), as announced or replied. */
+  function sawVote(s: Sentinel, runid: string, ep: number, how: 'announced' | 'replied' | 'on disk'): void {
+    const announced = how === 'announced';
+    const key = `${s.runId}/${ep}`;
+    const prev = votes.get(key);
+    if (prev !== undefined && prev !== runid) violate(`I1 S${s.idx} voted twice in epoch ${ep}: ${prev} then ${runid}`);
+    votes.set(key, runid);
+    // A reply may reach the candidate after a later vote's flush (it waited for every pending flush): only the
+    // announcements are ordered.
+    if (announced && ep < (maxVotedEpoch.get(s.runId) ?? 0))
+      violate(`I3 S${s.idx} voted in epoch ${ep} after voting in a later one`);
+    // What became visible (for I3's "no visible vote missing from disk at a crash").
+    if (how !== 'on disk') maxVotedEpoch.set(s.runId, Math.max(ep, maxVotedEpoch.get(s.runId) ?? 0));
+  }
+
+  /** I1 on what became visible: votes and elections, checked as the runtime releases them. */
+  function released(s: Sentinel, e: Effect): void {
+    releasing = e;
+    if (e.t !== 'event') return;
+    if (o.verbose) console.log(`${sched.now} S${s.idx} ${e.type} ${e.payload}`);
+    if (e.type === '+vote-for-leader') {
+      const [runid = '', epochS = '0'] = e.payload.split(' ');
+      sawVote(s, runid, Number(epochS), 'announced');
+    } else if (e.type === '+elected-leader') {
+      // I1: at most one leader per epoch.
+      const at = producedIn.get(e);
+      if (!at || at.forced) return;
+      const prev = leaders.get(at.epoch);
+      if (prev !== undefined && prev !== s.runId)
+        violate(`I1 two leaders in epoch ${at.epoch}: ${prev} and ${s.runId}`);
+      leaders.set(at.epoch, s.runId);
+      failovers++;
+    }
   }
 
   function check(s: Sentinel, effects: Effect[]): void {
     for (const e of effects) {
-      if (e.t === 'log' && o.verbose && e.level === 'warning') console.log(`${sched.now} S${s.idx} LOG ${e.text}`);
+      if (e.t === 'send' && e.cmd[0] === 'SLAVEOF' && e.cmd[1] === 'NO') {
+        const m = s.core?.masters.get('mymaster');
+        if (m) producedIn.set(e, { epoch: m.failoverEpoch, forced: m.forceFailover });
+      }
       if (e.t !== 'event') continue;
       eventCount++;
-      if (o.verbose) console.log(`${sched.now} S${s.idx} ${e.type} ${e.payload}`);
       switch (e.type) {
-        case '+vote-for-leader': {
-          // I1: one vote per sentinel per epoch (across restarts: the run id survives them).
-          const [runid = '', epochS = '0'] = e.payload.split(' ');
-          const key = `${s.runId}/${epochS}`;
-          const prev = votes.get(key);
-          if (prev !== undefined && prev !== runid)
-            violate(`I1 S${s.idx} voted twice in epoch ${epochS}: ${prev} then ${runid}`);
-          votes.set(key, runid);
-          const ep = Number(epochS);
-          if (ep < (maxVotedEpoch.get(s.runId) ?? 0))
-            violate(`I3 S${s.idx} voted in epoch ${ep} after voting in a later one`);
-          maxVotedEpoch.set(s.runId, Math.max(ep, maxVotedEpoch.get(s.runId) ?? 0));
-          break;
-        }
         case '+elected-leader': {
-          // I1: at most one leader per epoch.
           const m = s.core?.masters.get('mymaster');
-          if (!m || m.forceFailover) break;
-          const ep = m.failoverEpoch;
-          const prev = leaders.get(ep);
-          if (prev !== undefined && prev !== s.runId) violate(`I1 two leaders in epoch ${ep}: ${prev} and ${s.runId}`);
-          leaders.set(ep, s.runId);
-          failovers++;
+          if (m) producedIn.set(e, { epoch: m.failoverEpoch, forced: m.forceFailover });
           break;
         }
         case '+try-failover': {
@@ -415,12 +538,10 @@ export function runSimulation(o: SimOptions): SimResult {
   }
 
   /** I2: a promotion needs a majority (and quorum) of all sentinels' votes in the promoter's failover epoch. */
-  function checkPromotion(s: Sentinel): void {
-    const m = s.core?.masters.get('mymaster');
-    if (!m) return;
+  function checkPromotion(s: Sentinel, at: { epoch: number; forced: boolean } | undefined): void {
     promotions++;
-    if (m.forceFailover) return;
-    const ep = m.failoverEpoch;
+    if (!at || at.forced) return;
+    const ep = at.epoch;
     let granted = 0;
     for (const t of sentinels) if (votes.get(`${t.runId}/${ep}`) === s.runId) granted++;
     if (granted < majority || granted < quorum) {
@@ -458,44 +579,65 @@ export function runSimulation(o: SimOptions): SimResult {
       violate(`I4 S${s.idx} has ${addr} for config-epoch ${m.configEpoch}, another sentinel had ${known}`);
   }
 
-  function execute(s: Sentinel, effects: Effect[]): void {
-    const core = s.core;
-    if (!core) return;
-    let batch = effects;
-    let flush = false;
-    for (let round = 0; round < 4; round++) {
-      check(s, batch);
-      for (const e of batch) {
-        switch (e.t) {
-          case 'connect':
-            connect(s, e.linkId, e.kind, e.host, e.port);
-            break;
-          case 'send':
-            send(s, e.linkId, e.cmd, e.tag);
-            break;
-          case 'close': {
-            const l = s.links.get(e.linkId);
-            if (l) closeLink(l);
-            break;
-          }
-          case 'flush':
-            flush = true;
-            break;
-          default:
-            break;
-        }
-      }
-      if (!core.urgent) break;
-      batch = core.tick();
+  /**
+   * The disk: a write takes 1-20 ms of simulated time and lands atomically at its end (rename); the runtime hears
+   * of it once the process is awake. A crash while it is in flight leaves the old file or the new one. With
+   * `flushCrashes`, a write now and then is followed by a crash before it ends (and a quick restart).
+   */
+  function persist(s: Sentinel, state: PersistedState, done: (err?: Error) => void): void {
+    const gen = s.gen;
+    s.flushing = state;
+    const ms = 1 + rng.int(20);
+    // Not a write that records newly discovered sentinels: losing one shrinks the voters a restarted sentinel
+    // counts, a weakness of Redis's design (votes are counted over the sentinels known) that is out of scope here.
+    if (flushCrashes && sched.now < chaosMs && !addsSentinels(s, state) && rng.chance(flushCrashRate)) {
+      sched.at(sched.now + rng.int(ms), () => {
+        if (s.gen !== gen || !s.rt) return;
+        if (o.verbose) console.log(`${sched.now} S${s.idx} crashes during a config write`);
+        markBroken();
+        crashSentinel(s);
+        markBroken();
+        sched.at(sched.now + 50 + rng.int(1500), () => {
+          if (s.rt) return;
+          markBroken();
+          startSentinel(s);
+          markBroken();
+        });
+      });
     }
-    if (flush) persist(s, core);
-    checkState(s);
+    const fails = diskErrorRate > 0 && sched.now < chaosMs && rng.chance(diskErrorRate);
+    sched.at(sched.now + ms, () => {
+      if (s.gen !== gen) return;
+      if (fails) {
+        // The write failed (EIO, ENOSPC): the old file stays and the runtime is told.
+        if (s.flushing === state) s.flushing = null;
+        sched.at(
+          sched.now,
+          whenAwake(s, () => {
+            if (s.gen === gen) done(new Error('EIO'));
+          }),
+        );
+        return;
+      }
+      commit(s, state);
+      sched.at(
+        sched.now,
+        whenAwake(s, () => {
+          if (s.gen === gen) done();
+        }),
+      );
+    });
   }
 
-  /** I3 on disk: epochs never decrease from one flush to the next. */
-  function persist(s: Sentinel, core: SentinelCore): void {
+  function addsSentinels(s: Sentinel, state: PersistedState): boolean {
+    const known = new Set((s.persisted.masters[0]?.knownSentinels ?? []).map((k) => k.runId));
+    return (state.masters[0]?.knownSentinels ?? []).some((k) => !known.has(k.runId));
+  }
+
+  /** I3 on disk: epochs never decrease from one write to the next. */
+  function commit(s: Sentinel, after: PersistedState): void {
+    if (s.flushing === after) s.flushing = null;
     const before = s.persisted;
-    const after = core.snapshot();
     if (after.currentEpoch < before.currentEpoch)
       violate(`I3 S${s.idx} persisted current-epoch went back ${before.currentEpoch} → ${after.currentEpoch}`);
     const mb = before.masters[0];
@@ -507,42 +649,52 @@ export function runSimulation(o: SimOptions): SimResult {
         violate(`I3 S${s.idx} persisted leader-epoch went back ${mb.leaderEpoch} → ${ma.leaderEpoch}`);
     }
     s.persisted = after;
+    // A vote on disk counts as cast even if its announcement was dropped (a write before it failed).
+    if (ma?.leader !== undefined && ma.leaderEpoch > 0) sawVote(s, ma.leader, ma.leaderEpoch, 'on disk');
   }
 
   function closeLink(l: SimLink): void {
     l.open = false;
     links.delete(l);
-    const owner = sentinels[l.owner];
-    if (owner && owner.gen === l.gen) owner.links.delete(l.id);
     if (l.linkKind === 'pubsub' && l.target.kind === 'node') subscribers.get(l.target.port)?.delete(l);
   }
 
-  function connect(s: Sentinel, linkId: number, kind: 'cmd' | 'pubsub', host: string, port: number): void {
+  /** The simulated transport the runtime connects through. */
+  function connect(s: Sentinel, lo: LinkOptions, handlers: LinkHandlers<ReplyTag>): LinkLike {
     let target: Target | null = null;
-    if (host === HOST && nodeByPort(port)) target = { kind: 'node', port };
-    const si = sentinels.findIndex((x) => x.port === port);
-    if (host === HOST && si !== -1) target = { kind: 'sentinel', idx: si };
-    if (!target) violate(`S${s.idx} connects to unknown address ${host}:${port}`);
-    if (!target) return;
-    const l: SimLink = { id: linkId, owner: s.idx, target, linkKind: kind, open: true, up: false, gen: s.gen };
+    if (lo.host === HOST && nodeByPort(lo.port)) target = { kind: 'node', port: lo.port };
+    const si = sentinels.findIndex((x) => x.port === lo.port);
+    if (lo.host === HOST && si !== -1) target = { kind: 'sentinel', idx: si };
+    if (!target) {
+      violate(`S${s.idx} connects to unknown address ${lo.host}:${lo.port}`);
+      return { send: () => undefined, close: () => undefined };
+    }
+    const l: SimLink = {
+      owner: s.idx,
+      handlers,
+      target,
+      linkKind: lo.pubsub ? 'pubsub' : 'cmd',
+      open: true,
+      up: false,
+      gen: s.gen,
+    };
     links.add(l);
-    s.links.set(linkId, l);
     const t = target;
     sched.at(
       sched.now + lat(),
       whenAwake(s, () => {
-        if (!l.open || s.gen !== l.gen || !s.core) return;
+        if (!l.open || s.gen !== l.gen || !s.rt) return;
         if (!targetAlive(t)) {
           closeLink(l);
-          execute(s, s.core.onLinkDown(l.id));
+          l.handlers.onDown('connection refused', false);
         } else if (!reachable(s.idx, t)) {
           // SYN lost in the partition: the connect times out.
           sched.at(
             sched.now + 1000,
             whenAwake(s, () => {
-              if (!l.open || s.gen !== l.gen || !s.core || l.up) return;
+              if (!l.open || s.gen !== l.gen || !s.rt || l.up) return;
               closeLink(l);
-              execute(s, s.core.onLinkDown(l.id));
+              l.handlers.onDown('connect timeout', false);
             }),
           );
         } else {
@@ -552,10 +704,11 @@ export function runSimulation(o: SimOptions): SimResult {
             if (!set) subscribers.set(t.port, (set = new Set()));
             set.add(l);
           }
-          execute(s, s.core.onLinkUp(l.id, HOST));
+          l.handlers.onUp(HOST, HOST);
         }
       }),
     );
+    return { send: (cmd, tag) => send(s, l, cmd, tag), close: () => closeLink(l) };
   }
 
   function nodeInfo(n: Node): string {
@@ -595,8 +748,8 @@ export function runSimulation(o: SimOptions): SimResult {
           sched.at(
             sched.now + lat(),
             whenAwake(owner, () => {
-              if (!sub.open || !owner.core || owner.gen !== sub.gen) return;
-              execute(owner, owner.core.onPubsubFrame(sub.id, frame));
+              if (!sub.open || !owner.rt || owner.gen !== sub.gen) return;
+              sub.handlers.onPush(frame);
             }),
           );
         }
@@ -624,66 +777,62 @@ export function runSimulation(o: SimOptions): SimResult {
     }
   }
 
-  function send(s: Sentinel, linkId: number, cmd: string[], tag: ReplyTag): void {
-    const l = s.links.get(linkId);
-    if (!l) return;
-    if (cmd[0] === 'SLAVEOF' && cmd[1] === 'NO') checkPromotion(s);
+  const peerCtx: ClientContext = { id: 1, proto: 2, user: 'default', addr: `${HOST}:40000` };
+
+  function send(s: Sentinel, l: SimLink, cmd: string[], tag: ReplyTag): void {
+    if (!l.open) return;
+    if (cmd[0] === 'SLAVEOF' && cmd[1] === 'NO') checkPromotion(s, releasing ? producedIn.get(releasing) : undefined);
     if (rng.chance(lossRate)) return; // lost: the reply never comes (like a stalled connection)
+    const answer = (reply: Reply): void => {
+      sched.at(
+        sched.now + lat(),
+        whenAwake(s, () => {
+          if (!l.open || !s.rt || s.gen !== l.gen || !reachable(s.idx, l.target)) return;
+          l.handlers.onReply(tag, reply);
+        }),
+      );
+    };
     // A request to a peer sentinel waits while that sentinel is stalled.
     const receiver = l.target.kind === 'sentinel' ? (sentinels[l.target.idx] ?? null) : null;
     sched.at(
       sched.now + lat(),
       whenAwake(receiver, () => {
         if (!l.open || !reachable(s.idx, l.target) || !targetAlive(l.target)) return;
-        let reply: Reply;
-        if (l.target.kind === 'node') {
-          reply = nodeCommand(nodeByPort(l.target.port)!, cmd);
-        } else {
-          const peer = sentinels[l.target.idx]!;
-          const pc = peer.core!;
-          const name = (cmd[0] ?? '').toUpperCase();
-          if (name === 'SENTINEL') {
-            const out = sentinelCommand(pc, cmd.slice(1));
+        if (l.target.kind === 'node') return answer(nodeCommand(nodeByPort(l.target.port)!, cmd));
+        const peer = sentinels[l.target.idx]!;
+        const prt = peer.rt!;
+        const name = (cmd[0] ?? '').toUpperCase();
+        if (name === 'SENTINEL') {
+          // The peer's runtime replies once whatever the reply depends on is on its disk.
+          const gen = peer.gen;
+          prt.sentinelCommandThen(cmd.slice(1), peerCtx, (out) => {
+            if (peer.gen !== gen) return;
             if (o.verbose)
               console.log(`${sched.now} S${s.idx}->S${peer.idx} ${cmd.join(' ')} => ${JSON.stringify(out)}`);
-            // The vote (if any) is flushed here, before the reply leaves: the runtime does the same.
-            execute(peer, pc.drain());
-            reply = outToReply(out);
-          } else if (name === 'PUBLISH') {
-            execute(peer, pc.onClientPublish(cmd[2] ?? ''));
-            reply = 1;
-          } else if (name === 'PING') {
-            reply = 'PONG';
-          } else {
-            reply = 'OK';
-          }
+            const reply = outToReply(out);
+            // A vote leaves the peer here (a repeated one, after a restart, has no +vote-for-leader event).
+            if (
+              Array.isArray(reply) &&
+              typeof reply[1] === 'string' &&
+              reply[1] !== '*' &&
+              typeof reply[2] === 'number'
+            )
+              sawVote(peer, reply[1], reply[2], 'replied');
+            answer(reply);
+          });
+        } else if (name === 'PUBLISH') {
+          answer(outToReply(prt.publish(cmd[1] ?? '', cmd[2] ?? '', peerCtx)));
+        } else if (name === 'PING') {
+          answer('PONG');
+        } else {
+          answer('OK');
         }
-        sched.at(
-          sched.now + lat(),
-          whenAwake(s, () => {
-            if (!l.open || !s.core || s.gen !== l.gen || !reachable(s.idx, l.target)) return;
-            execute(s, s.core.onReply(l.id, tag, reply));
-          }),
-        );
       }),
     );
   }
 
   // (No named closures per message here: tsx's keepNames wraps each one in a defineProperty call, which
   // doubled the cost of a run.)
-  function scheduleTick(s: Sentinel): void {
-    const gen = s.gen;
-    sched.at(sched.now + Math.floor(1000 / (10 + rng.int(10))), () => fireTick(s, gen));
-  }
-
-  function fireTick(s: Sentinel, gen: number): void {
-    if (!s.core || s.gen !== gen) return;
-    // A stalled process runs its timer first when it resumes (Node runs timers before I/O callbacks).
-    if (sched.now < s.frozenUntil) return sched.at(s.frozenUntil, () => fireTick(s, gen));
-    execute(s, s.core.tick());
-    scheduleTick(s);
-  }
-
   /** Deliver to `s` now, or when it resumes if it is stalled (after its first timer tick). */
   function whenAwake(s: Sentinel | null, fn: () => void): () => void {
     if (!s) return fn;
@@ -696,53 +845,60 @@ export function runSimulation(o: SimOptions): SimResult {
   }
 
   function crashSentinel(s: Sentinel): void {
-    if (!s.core) return;
-    // I3: a vote this sentinel cast must be on disk before it dies (it was replied to / announced).
+    if (!s.rt) return;
+    // A config write in flight either landed (the rename happened, its acknowledgement did not) or did not.
+    if (s.flushing) {
+      if (addsSentinels(s, s.flushing) || rng.chance(0.5)) commit(s, s.flushing);
+      s.flushing = null;
+    }
+    // I3: a vote this sentinel made visible must be on disk when it dies (it was replied to / announced).
     const voted = maxVotedEpoch.get(s.runId) ?? 0;
     const onDisk = s.persisted.masters[0]?.leaderEpoch ?? 0;
     if (onDisk < voted)
       violate(`I3 S${s.idx} crashed with leader-epoch ${onDisk} on disk after voting in epoch ${voted}`);
+    s.rt.stop();
+    s.rt = null;
     s.core = null;
     for (const l of [...links]) {
       if (l.owner === s.idx) closeLink(l);
       if (l.target.kind === 'sentinel' && l.target.idx === s.idx) dropLink(l);
     }
     s.gen++;
-    s.links.clear();
   }
 
   function startSentinel(s: Sentinel): void {
     s.gen++;
     s.frozenUntil = 0;
-    s.links.clear();
-    s.core = makeCore(s);
+    s.flushing = null;
+    const rt = makeRuntime(s);
+    s.rt = rt;
+    s.core = rt.core;
     // I3 across restarts: the new incarnation starts from what is on disk, never from less.
-    const m = s.core.masters.get('mymaster');
+    const m = rt.core.masters.get('mymaster');
     const pm = s.persisted.masters[0];
-    if (s.core.currentEpoch < s.persisted.currentEpoch) violate(`I3 S${s.idx} restarted with a lower current-epoch`);
+    if (rt.core.currentEpoch < s.persisted.currentEpoch) violate(`I3 S${s.idx} restarted with a lower current-epoch`);
     if (m && pm && (m.configEpoch < pm.configEpoch || m.leaderEpoch < pm.leaderEpoch))
       violate(`I3 S${s.idx} restarted with lower master epochs`);
     s.seen = {
-      currentEpoch: s.core.currentEpoch,
+      currentEpoch: rt.core.currentEpoch,
       configEpoch: m?.configEpoch ?? 0,
       leaderEpoch: m?.leaderEpoch ?? 0,
       addrEpoch: -1,
       host: '',
       port: 0,
     };
-    execute(s, s.core.drain());
-    scheduleTick(s);
+    rt.startThen(() => undefined);
   }
 
   function dropLink(l: SimLink): void {
     const owner = sentinels[l.owner];
     closeLink(l);
-    if (owner?.core && owner.gen === l.gen) {
-      const c = owner.core;
+    if (owner?.rt && owner.gen === l.gen) {
+      const rt = owner.rt;
       sched.at(
         sched.now + lat(),
         whenAwake(owner, () => {
-          if (owner.core === c) execute(owner, c.onLinkDown(l.id));
+          if (owner.rt === rt) l.handlers.onDown('connection reset', false);
         }),
       );
     }
@@ -805,8 +961,10 @@ export function runSimulation(o: SimOptions): SimResult {
       idx: i,
       port: 26379 + i,
       runId,
+      rt: null,
       core: null,
       gen: 0,
+      flushing: null,
       persisted: {
         myid: runId,
         currentEpoch: 0,
@@ -820,7 +978,6 @@ export function runSimulation(o: SimOptions): SimResult {
       clockOffsetMs: 0,
       frozenUntil: 0,
       seen: { currentEpoch: 0, configEpoch: 0, leaderEpoch: 0, addrEpoch: -1, host: '', port: 0 },
-      links: new Map(),
     });
   }
   for (const s of sentinels) startSentinel(s);
@@ -839,11 +996,37 @@ export function runSimulation(o: SimOptions): SimResult {
   checkConvergence();
 
   // ---- chaos phase
-  const chaosMs = o.chaosMs ?? SIM_DEFAULTS.chaosMs;
-  const healMs = o.healMs ?? SIM_DEFAULTS.healMs;
-  const clockJumps = o.clockJumps ?? true;
   sched.runUntil(3000); // discovery
   let t = 3000;
+  if (lockstep) {
+    // L1 (liveness): the master and a minority of the sentinels are cut off for LOCKSTEP_CUT_MS; the majority sees
+    // the master down for down-after and must have promoted a replica on its side within L1_BOUND_MS of the cut.
+    // After two INFO periods (10 s), so a lost INFO does not leave a sentinel without the replicas.
+    t = 21_000 + rng.int(3000);
+    sched.runUntil(t);
+    markBroken();
+    const cut = new Set<number>();
+    while (cut.size < Math.floor((nSent - 1) / 2)) cut.add(rng.int(nSent));
+    for (const s of sentinels) s.part = cut.has(s.idx) ? 1 : 0;
+    nodes[0]!.part = 1;
+    resetConvergence();
+    markBroken();
+    if (o.verbose) console.log(`${sched.now} WORLD cut: master and ${[...cut].map((i) => `S${i}`).join(' ')}`);
+    const bound = t + baseMaster.downAfterMs + L1_BOUND_MS;
+    let promotedAt: number | null = null;
+    while (sched.now < t + LOCKSTEP_CUT_MS) {
+      sched.runUntil(sched.now + 50);
+      if (promotedAt === null && nodes.some((n) => n.alive && n.part === 0 && n.role === 'master'))
+        promotedAt = sched.now;
+    }
+    if (promotedAt === null || promotedAt > bound) {
+      violate(
+        `L1 the majority saw the master down from t=${t} but ${promotedAt === null ? 'never failed over' : `failed over only at t=${promotedAt}`} (bound ${bound})`,
+      );
+    }
+    l1Ms = promotedAt === null ? null : promotedAt - t;
+    t = chaosMs; // no random chaos in this class
+  }
   while (t < chaosMs) {
     t += 500 + rng.int(4000);
     sched.runUntil(t);
@@ -946,6 +1129,7 @@ export function runSimulation(o: SimOptions): SimResult {
     events: eventCount,
     maxDisagreeMs,
     simulatedMs: sched.now,
+    l1Ms,
   };
 }
 
@@ -955,7 +1139,7 @@ function rid(rng: Rng): string {
   return s;
 }
 
-function outToReply(out: ReturnType<typeof sentinelCommand>): Reply {
+function outToReply(out: Out): Reply {
   switch (out.t) {
     case 'int':
       return Number(out.v);

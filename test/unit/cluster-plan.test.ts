@@ -45,8 +45,11 @@ void describe('cluster plan', () => {
     );
     assert.equal(p.proxy?.port, 7006);
     assert.equal(p.proxyHttpPort, 7007);
-    assert.equal(portCount(opts), 8);
-    assert.equal(portCount({ ...opts, proxy: false }), 6);
+    // + one HTTP port per sentinel (7008-7010) and the dashboard's (7011).
+    assert.deepEqual(p.sentinelHttpPorts, [7008, 7009, 7010]);
+    assert.equal(p.dashboardPort, 7011);
+    assert.equal(portCount(opts), 12);
+    assert.equal(portCount({ ...opts, proxy: false }), 10);
     assert.equal(p.master.dir, '/tmp/v/redis-7000');
     assert.equal(p.sentinels[0]?.confPath, '/tmp/v/sentinel-7003/sentinel.conf');
   });

@@ -145,3 +145,59 @@ void test('SIMULATE-FAILURE - each call replaces the flags, as in Redis (HELP cl
   sentinelCommand(core, ['simulate-failure', 'help']);
   assert.deepEqual(core.simFailure, { crashAfterElection: false, crashAfterPromotion: false });
 });
+
+void test('election - only votes cast in the epoch being decided count (not those of a later current epoch)', () => {
+  const { core, m, peers } = coreWithPeers(2, 2);
+  core.currentEpoch = 5;
+  for (const p of peers) {
+    const s = m.sentinels.get(p)!;
+    s.leader = PEER2;
+    s.leaderEpoch = 5;
+  }
+  assert.equal(core.getLeader(m, 4), null, 'two epoch-5 votes elect nobody in epoch 4');
+  assert.equal(core.getLeader(m, 5), PEER2);
+});
+
+void test('split vote - abort at once, retry in run-id order; a vote for the other candidate cancels the retry', () => {
+  const { core, m, peers, net, clock } = coreWithPeers(2, 2);
+  core.startFailover(m);
+  net.apply(core.drain());
+  const epoch = m.failoverEpoch;
+  net.tick(); // wait_start: we vote for ourselves
+  assert.equal(m.leader, MYID);
+  assert.equal(m.failoverState, 'wait_start');
+  // PEER1 is a candidate too and voted for itself; PEER2 is unreachable (SDOWN): nobody can reach 2 of 3.
+  const p1 = m.sentinels.get(peers[0]!)!;
+  p1.leader = PEER1;
+  p1.leaderEpoch = epoch;
+  p1.lastMasterDownReplyAt = clock.now();
+  m.sentinels.get(peers[1]!)!.sdown = true;
+  net.tick();
+  assert.ok(
+    net.eventTypes().includes('-failover-abort-not-elected'),
+    'aborted at once, not after the election timeout',
+  );
+  assert.equal(m.failoverInProgress, false);
+  // PEER1 ('111...') sorts before us, so we wait one step longer than the base delay.
+  const wait = m.splitRetryAt - clock.now();
+  assert.ok(wait >= 400 && wait < 450, `retry in ${wait} ms`);
+  // Before our turn comes, PEER1 asks for our vote in the next epoch: we give it and drop our retry.
+  const out = sentinelCommand(core, ['is-master-down-by-addr', '127.0.0.1', '6379', String(epoch + 1), PEER1]);
+  net.apply(core.drain());
+  assert.deepEqual(isDown(out).slice(1), [PEER1, epoch + 1]);
+  assert.equal(m.splitRetryAt, 0);
+});
+
+void test('split vote - not declared while a reachable peer may still vote', () => {
+  const { core, m, peers, net, clock } = coreWithPeers(2, 2);
+  core.startFailover(m);
+  net.apply(core.drain());
+  net.tick();
+  const p1 = m.sentinels.get(peers[0]!)!;
+  p1.leader = PEER1;
+  p1.leaderEpoch = m.failoverEpoch;
+  p1.lastMasterDownReplyAt = clock.now();
+  net.tick(); // PEER2 is connected-or-connecting and not SDOWN: it could still give either of us a majority
+  assert.ok(!net.eventTypes().includes('-failover-abort-not-elected'));
+  assert.equal(m.failoverState, 'wait_start');
+});

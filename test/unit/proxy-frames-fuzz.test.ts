@@ -6,7 +6,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { scanReply, scanRequest, scan, PartialFrame, INCOMPLETE, INVALID, EMPTY } from '../../src/proxy/frames.js';
+import {
+  scanReply,
+  scanRequest,
+  scan,
+  PartialFrame,
+  ReplyScanner,
+  INCOMPLETE,
+  INVALID,
+  EMPTY,
+} from '../../src/proxy/frames.js';
 import { CommandDecoder, encode, encodeCommand, R, type Out } from '../../src/resp/index.js';
 import { chunk } from './resp-helpers.js';
 
@@ -123,6 +132,45 @@ void describe('proxy mux frame scanners (fuzz)', () => {
       );
     });
   }
+
+  void test('proxy frames fuzz - ReplyScanner (streaming, no buffering) finds the same reply ends as scanReply', () => {
+    const streamEnds = (chunks: Buffer[]): Scanned => {
+      const rs = new ReplyScanner();
+      const ends: number[] = [];
+      let off = 0;
+      for (const c of chunks) {
+        let at = 0;
+        while (at < c.length) {
+          const e = rs.advance(c, at, 1);
+          if (e === INVALID) return { ends, invalidAt: -1 };
+          if (rs.done === 1) ends.push(off + e);
+          at = e;
+        }
+        off += c.length;
+      }
+      return { ends, invalidAt: null };
+    };
+    fc.assert(
+      fc.property(replies, cuts, (parts, at) => {
+        const b = Buffer.concat(parts);
+        const want: Scanned = { ends: cumulative(parts), invalidAt: null };
+        assert.deepEqual(streamEnds([b]), want);
+        assert.deepEqual(streamEnds(chunk(b, at)), want);
+        assert.deepEqual(streamEnds(chunk(b, 'bytes')), want);
+      }),
+      { numRuns: 1000 },
+    );
+    // Arbitrary bytes: never throws, and what it accepts as complete replies scanReply accepts too.
+    fc.assert(
+      fc.property(soup, cuts, (b, at) => {
+        const got = streamEnds(chunk(b, at));
+        const whole = scanStream([b], scanReply);
+        const n = Math.min(got.ends.length, whole.ends.length);
+        assert.deepEqual(got.ends.slice(0, n), whole.ends.slice(0, n));
+      }),
+      { numRuns: 3000 },
+    );
+  });
 
   void test('proxy frames fuzz - a request the scanner accepts is exactly one command to the RESP decoder', () => {
     fc.assert(

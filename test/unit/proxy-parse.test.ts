@@ -117,7 +117,7 @@ void describe('proxy parsing', () => {
     }
   });
 
-  void test('proxy metrics - Prometheus text and readiness', () => {
+  void test('proxy metrics - Prometheus text and readiness', async () => {
     const stats: ProxyStats = {
       startedAt: 0,
       masters: [
@@ -162,7 +162,7 @@ void describe('proxy parsing', () => {
         },
       ],
     };
-    const text = renderPrometheus(stats, 3000);
+    const text = await renderPrometheus(stats, 3000);
     assert.match(text, /^vigil_proxy_connections_accepted_total\{master="my\\"m"\} 5$/m);
     assert.match(text, /^vigil_proxy_switches_total\{master="my\\"m"\} 1$/m);
     assert.match(text, /^vigil_proxy_hold_seconds_total\{master="my\\"m"\} 1.5$/m);

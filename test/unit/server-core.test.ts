@@ -7,7 +7,7 @@ import { R } from '../../src/resp/index.js';
 import { ServerCore } from '../../src/server/core.js';
 import { resolveOptions, type ServerOptions } from '../../src/server/options.js';
 import { defaultIdentity, protectedModeDenies } from '../../src/server/server.js';
-import { globMatch } from '../../src/server/glob.js';
+import { globMatch } from '../../src/core/glob.js';
 import type { Session } from '../../src/server/session.js';
 import { FakeHost, FakeTransport } from './server-helpers.js';
 
