@@ -314,6 +314,9 @@ export function sentinelCommand(core: SentinelCore, args: string[], ctx: Command
       return arr(out);
     }
     case 'simulate-failure': {
+      // Like Redis, every call starts from no flags (SIMULATE-FAILURE HELP clears them).
+      core.simFailure.crashAfterElection = false;
+      core.simFailure.crashAfterPromotion = false;
       for (const f of args.slice(1)) {
         const lf = f.toLowerCase();
         if (lf === 'crash-after-election') {

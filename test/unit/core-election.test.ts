@@ -132,6 +132,20 @@ void test('election - quorum larger than the majority is also required', () => {
   assert.equal(core.getLeader(m, 4), null, '2 votes reach the majority of 3 but not quorum 3');
 });
 
+void test('SIMULATE-FAILURE - each call replaces the flags, as in Redis (HELP clears them)', () => {
+  const { core } = makeCore();
+  sentinelCommand(core, ['simulate-failure', 'crash-after-election']);
+  assert.deepEqual(core.simFailure, { crashAfterElection: true, crashAfterPromotion: false });
+  sentinelCommand(core, ['simulate-failure', 'crash-after-promotion']);
+  assert.deepEqual(core.simFailure, { crashAfterElection: false, crashAfterPromotion: true });
+  // Without a mode it is an arity error (-3, as in Redis 7.0): nothing changes.
+  sentinelCommand(core, ['simulate-failure']);
+  assert.deepEqual(core.simFailure, { crashAfterElection: false, crashAfterPromotion: true });
+  sentinelCommand(core, ['simulate-failure', 'crash-after-election', 'crash-after-promotion']);
+  sentinelCommand(core, ['simulate-failure', 'help']);
+  assert.deepEqual(core.simFailure, { crashAfterElection: false, crashAfterPromotion: false });
+});
+
 void test('election - only votes cast in the epoch being decided count (not those of a later current epoch)', () => {
   const { core, m, peers } = coreWithPeers(2, 2);
   core.currentEpoch = 5;
