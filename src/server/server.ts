@@ -103,8 +103,23 @@ class SocketTransport implements Transport {
     this.remoteAddr = fmtAddr(socket.remoteAddress, socket.remotePort);
     this.localAddr = fmtAddr(socket.localAddress, socket.localPort);
   }
+  private corked = false;
+  /**
+   * Replies written in one turn of the event loop leave in one write (Redis writes a client's replies once per
+   * event-loop iteration too): a peer publishing hellos for 200 masters got 200 separate writes (bench/scale).
+   * `end()` flushes what is corked; `pendingBytes` counts it.
+   */
   write(buf: Buffer): void {
-    if (!this.socket.destroyed) this.socket.write(buf);
+    if (this.socket.destroyed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(buf);
   }
   get pendingBytes(): number {
     return this.socket.writableLength;
