@@ -75,6 +75,17 @@ export function replicasWithData(m: Instance): number {
   return n;
 }
 
+/**
+ * How many of this master's replicas last reported a replication offset beyond `masterOffset` (the master's
+ * `master_repl_offset` after a restart). A restarted master behind its replicas would make them resync from it and
+ * drop what only they hold, even when clients have already written a few keys to it before our first INFO.
+ */
+export function replicasAhead(m: Instance, masterOffset: number): number {
+  let n = 0;
+  for (const r of m.replicas.values()) if (r.info !== null && r.slaveReplOffset > masterOffset) n++;
+  return n;
+}
+
 /** The value to restore from a fenced `min-replicas-to-write`, or null when the value is not a fence. */
 export function unfencedValue(v: number): number | null {
   return Number.isSafeInteger(v) && v >= FENCE_BASE ? v - FENCE_BASE : null;

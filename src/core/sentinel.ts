@@ -27,6 +27,7 @@ import {
   othersCouldFailOver,
   parseMinReplicas,
   peersOutOfContact,
+  replicasAhead,
   replicasWithData,
   unfencedValue,
 } from './fencing.js';
@@ -696,8 +697,9 @@ export class SentinelCore {
         ri.runId = info.runId;
       }
     }
-    if (ri.kind === 'master' && ri.emptyReboot && (keyspaceKeys(text) > 0 || replicasWithData(ri) === 0)) {
-      ri.emptyReboot = false;
+    if (ri.kind === 'master' && ri.emptyReboot) {
+      const ahead = info.masterReplOffset !== null ? replicasAhead(ri, info.masterReplOffset) : 0;
+      if (replicasWithData(ri) === 0 || (keyspaceKeys(text) > 0 && ahead === 0)) ri.emptyReboot = false;
     }
     if (ri.kind === 'master') {
       for (const r of info.replicas) {
@@ -1023,7 +1025,9 @@ export class SentinelCore {
     let odown = false;
     if (m.sdown) {
       quorum = 1;
-      for (const s of m.sentinels.values()) if (s.masterDown) quorum++;
+      // A peer's "down" counts only as an answer given during this SDOWN: one kept from before it began (asked
+      // about the old address just before a switch, or in an earlier SDOWN) is not a view of the master now.
+      for (const s of m.sentinels.values()) if (s.masterDown && s.lastMasterDownReplyAt >= m.sdownSince) quorum++;
       if (quorum >= m.quorum) odown = true;
     }
     if (odown) {
@@ -1787,15 +1791,23 @@ export class SentinelCore {
    * data would wipe that replica when it resyncs. It is treated as SDOWN, so the group fails over to the replica.
    */
   private checkEmptyReboot(m: Instance, info: string): void {
-    if (!m.vigilEmptyMasterFailover || isLoading(info) || keyspaceKeys(info) > 0) return;
+    if (!m.vigilEmptyMasterFailover || isLoading(info)) return;
     const withData = replicasWithData(m);
     if (withData === 0) return;
+    // Empty, or behind its replicas: clients often write a few keys to the restarted master before our first
+    // INFO of it, so "no keys" alone misses it (the chaos suite's empty-master case: caught 1 run in 3).
+    const offset = parseInfo(info).masterReplOffset;
+    const ahead = offset !== null ? replicasAhead(m, offset) : 0;
+    const empty = keyspaceKeys(info) === 0;
+    if (!empty && ahead === 0) return;
     m.emptyReboot = true;
     this.event(
       'warning',
       '+vigil-empty-master',
       m,
-      `${this.details(m)} #restarted with an empty dataset while ${withData} replica(s) hold data`,
+      empty
+        ? `${this.details(m)} #restarted with an empty dataset while ${withData} replica(s) hold data`
+        : `${this.details(m)} #restarted at replication offset ${offset} behind ${ahead} replica(s)`,
     );
   }
 
