@@ -540,6 +540,9 @@ function applyGeneric(
       return;
     default:
       if (spec.name.startsWith('tls-')) server.tls[spec.name] = v;
+      // Each `client-output-buffer-limit <class> ...` line sets its class(es), as in Redis: lines accumulate.
+      else if (spec.name === 'client-output-buffer-limit')
+        server.other[spec.name] = [...(server.other[spec.name] ?? []), ...rawArgs];
       else server.other[spec.name] = spec.kind.t === 'loose' ? [...rawArgs] : [v];
   }
 }

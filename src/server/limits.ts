@@ -26,7 +26,7 @@ export function limitOptions(other: Record<string, readonly string[]>): Partial<
   const b = mem(other['proto-max-bulk-len']?.[0]);
   if (b !== undefined) out.protoMaxBulkLenBytes = b;
   // `client-output-buffer-limit <class> <hard> <soft> <seconds> [<class> ...]`; replica/slave does not apply
-  // to a sentinel. Note: the parsed config keeps the last such line only (write all classes on one line).
+  // to a sentinel. Several lines accumulate (src/config/parse.ts), a later class setting overriding an earlier.
   const args = other['client-output-buffer-limit'] ?? [];
   for (let i = 0; i + 3 < args.length; i += 4) {
     const cls = (args[i] as string).toLowerCase();
