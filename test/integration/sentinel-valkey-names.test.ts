@@ -55,6 +55,17 @@ void describe('sentinel - Valkey and Redis 7.2 names', { skip: missingBinaries('
     });
 
     const old = addrOf(cl.master);
+    // Listed is not yet promotable: the replica's link opens and its first INFO arrives a moment later (asking
+    // before then is -NOGOODSLAVE from Redis too).
+    await h.waitFor(
+      async () => {
+        const reps = await call(s.port, 'SENTINEL', 'REPLICAS', 'mymaster');
+        return (
+          Array.isArray(reps) && reps.some((r) => record(r).flags === 'slave' && record(r)['info-refresh'] !== '0')
+        );
+      },
+      { name: 'a connected replica with INFO', timeoutMs: 10000 },
+    );
     assert.equal(await call(s.port, 'SENTINEL', 'FAILOVER', 'mymaster', 'COORDINATED'), 'OK');
     await h.waitFor(async () => (await masterAddr(s)) === addrOf(cl.replicas[0]!), {
       name: 'failover to the replica',
