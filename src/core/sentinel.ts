@@ -93,6 +93,7 @@ const MF_CATCHUP_MS = 1000;
 const FAST_RECONF_POLL_MS = 200;
 const FAST_ASK_MS = 100;
 const FAST_PING_MS = 100;
+const FAST_RECONNECT_MS = 100;
 /** How long select_slave waits for an INFO already in flight before giving up (Redis: no wait). */
 const SELECT_WAIT_INFO_MS = 1000;
 
@@ -563,7 +564,12 @@ export class SentinelCore {
     if (ri.port === 0) return;
     if (!ri.disconnected) return;
     const now = this.now();
-    if (now - ri.link.lastReconnectAt < this.timings.pingPeriodMs) return;
+    // Redis retries once per PING-PERIOD. Within 2 s of the instance's last valid reply Vigil retries every
+    // 100 ms: a master killed and restarted at once is back in milliseconds, and seeing its new run id before its
+    // replicas resync from it (their replication cron runs once a second) is what lets the empty-master
+    // protection act. Instances gone for longer keep Redis's rate.
+    const period = now - ri.link.lastAvailAt < 2000 ? FAST_RECONNECT_MS : this.timings.pingPeriodMs;
+    if (now - ri.link.lastReconnectAt < period) return;
     ri.link.lastReconnectAt = now;
     if (ri.link.cmdLinkId === null) {
       this.openLink(ri, 'cmd');

@@ -286,9 +286,9 @@ export const SCENARIOS: Scenario[] = [
     // replicas are wiped.
     expectFailover: true,
     redisByDesign: ['failover', 'wait-confirmed-lost-0'],
-    // What the restarted master acknowledged in the ~250 ms before the failover exists only on it (0.8-1.3 % in
-    // three runs, 2026-12-03); WAIT-confirmed writes must all survive.
-    vigilAckedLostMaxPct: 3,
+    // What the restarted master acknowledged in the 200-370 ms before the failover exists only on it (0.8-3.3 %
+    // in six runs, 2026-12-03); WAIT-confirmed writes must all survive.
+    vigilAckedLostMaxPct: 5,
     // A master that has been serving for a while: the sentinels' last INFO of the replicas (every 10 s) shows
     // their data. (Vigil's check reads the replicas' keyspace from that INFO, so data younger than one INFO
     // period is not protected: see docs/reliability.md.)
