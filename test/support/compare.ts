@@ -19,6 +19,13 @@ function firstDifference(a: unknown, b: unknown, path = ''): string | undefined 
       const d = firstDifference(a[i], b[i], `${path}[${i}]`);
       if (d) return d;
     }
+  } else if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
+    const ao = a as Record<string, unknown>;
+    const bo = b as Record<string, unknown>;
+    for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) {
+      const d = firstDifference(ao[k], bo[k], `${path}.${k}`);
+      if (d) return d;
+    }
   }
   return `differs at ${path || '(root)'}: expected ${clip(b, 300)}, got ${clip(a, 300)}`;
 }

@@ -293,6 +293,9 @@ export const SCENARIOS: Scenario[] = [
     // their data. (Vigil's check reads the replicas' keyspace from that INFO, so data younger than one INFO
     // period is not protected: see docs/reliability.md.)
     warmupMs: 11000,
+    vigilKnownIssue:
+      'locally 6 of 6 runs fail over 210-370 ms after the restart with 0 WAIT-confirmed writes lost, but in 2 of 3 ' +
+      'CI runs ~590 were lost: the replicas can resync from the restarted master before the failover',
     async run(ctx) {
       const m = ctx.cluster.nodes[0]?.redis;
       await m?.kill('SIGKILL');
