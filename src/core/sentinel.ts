@@ -210,6 +210,8 @@ export class SentinelCore {
 
   // Dropped hostile input (hellos, over-cap discoveries): one warning per 10 s and kind, with a suppressed count.
   private readonly helloWarning = new RateLimitedWarning(10_000);
+  /** Hellos dropped by parseHello since start (the vigil_hello_invalid_total metric). */
+  helloInvalid = 0;
   private readonly sentinelCapWarning = new RateLimitedWarning(10_000);
   private readonly replicaCapWarning = new RateLimitedWarning(10_000);
 
@@ -867,6 +869,7 @@ export class SentinelCore {
   private processHello(payload: string): void {
     const parsed = parseHello(payload, { currentEpoch: this.currentEpoch, resolveHostnames: this.resolveHostnames });
     if (!parsed.ok) {
+      this.helloInvalid++;
       this.warnDropped(this.helloWarning, `Ignored invalid hello (${parsed.reason}): ${excerpt(payload)}`);
       return;
     }

@@ -13,8 +13,8 @@ export interface ObservedSentinel {
   readonly core: SentinelCore;
   onEvent(listener: (event: SentinelEvent) => void): () => void;
   readonly scripts: { readonly running: number; readonly queued: number };
-  /** Link and hello error counts kept by the runtime. */
-  readonly stats: { linkDisconnects: { cmd: number; pubsub: number }; helloInvalid: number };
+  /** Link error counts kept by the runtime (invalid hellos are counted by the core, which drops them). */
+  readonly stats: { linkDisconnects: { cmd: number; pubsub: number } };
 }
 
 export interface ObservedEvent {
@@ -385,11 +385,11 @@ export class Observer {
     });
     new Counter({
       name: 'vigil_hello_invalid_total',
-      help: 'Hello messages received that are not well-formed (8 fields, numeric port and epochs, 40-char run id)',
+      help: 'Hello messages dropped as invalid (address, port, 40-hex run id, epochs: src/core/hello.ts)',
       registers,
       collect() {
         this.reset();
-        this.inc(src.stats.helloInvalid);
+        this.inc(src.core.helloInvalid);
       },
     });
   }

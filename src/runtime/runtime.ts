@@ -96,14 +96,6 @@ const systemTimers: Timers = {
   clear: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-/** A hello's shape (ip,port,runid,epoch,master,master-ip,master-port,config-epoch); for counting only. */
-export function wellFormedHello(payload: string): boolean {
-  const t = payload.split(',');
-  if (t.length !== 8) return false;
-  const num = (s: string | undefined): boolean => s !== undefined && /^\d{1,20}$/.test(s);
-  return num(t[1]) && /^[0-9a-fA-F]{40}$/.test(t[2] ?? '') && num(t[3]) && num(t[6]) && num(t[7]);
-}
-
 export function generateRunId(): string {
   return randomBytes(20).toString('hex');
 }
@@ -162,7 +154,7 @@ export class SentinelRuntime implements SentinelHost {
   private held: Array<{ seq: number; e: Effect }> = [];
   private waiters: Waiter[] = [];
   /** Counts for the observability endpoint (src/http): links that closed or failed, malformed hellos. */
-  readonly stats = { linkDisconnects: { cmd: 0, pubsub: 0 }, helloInvalid: 0 };
+  readonly stats = { linkDisconnects: { cmd: 0, pubsub: 0 } };
   /** Whether myid had to be generated (flushed at start like Redis). */
   readonly generatedMyid: boolean;
 
@@ -485,8 +477,6 @@ export class SentinelRuntime implements SentinelHost {
         if (this.running) this.execute(this.core.onReply(linkId, tag, reply));
       },
       onPush: (frame) => {
-        if (Array.isArray(frame) && String(frame[0]) === 'message' && !wellFormedHello(String(frame[2])))
-          this.stats.helloInvalid++;
         if (this.running) this.execute(this.core.onPubsubFrame(linkId, frame));
       },
     });
@@ -526,7 +516,6 @@ export class SentinelRuntime implements SentinelHost {
   publish(channel: string, message: string, _ctx: ClientContext): Out {
     if (channel !== HELLO_CHANNEL)
       return { t: 'error', v: 'ERR Only HELLO messages are accepted by Sentinel instances.' };
-    if (!wellFormedHello(message)) this.stats.helloInvalid++;
     if (this.running) this.execute(this.core.onClientPublish(message));
     return { t: 'int', v: 1 };
   }
