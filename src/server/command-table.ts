@@ -134,10 +134,6 @@ export function arityOk(arity: number, argc: number): boolean {
   return arity >= 0 ? argc === arity : argc >= -arity;
 }
 
-export function hasFlag(cmd: CommandSpec, flag: string): boolean {
-  return cmd.flags.includes(flag);
-}
-
 /** COMMAND INFO element for one command (10 fields; subcommands nested), as Redis 7.0 prints it. */
 export function commandInfoReply(cmd: CommandEntry): Out {
   return R.array([
