@@ -158,10 +158,14 @@ function cleanup() {
   tmp = null;
 }
 process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+for (const [sig, n] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+  ['SIGHUP', 1],
+]) {
   process.on(sig, () => {
     cleanup();
-    process.exit(130);
+    process.exit(128 + n);
   });
 }
 
