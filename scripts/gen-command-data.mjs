@@ -344,7 +344,8 @@ async function main() {
     header('`COMMAND`') +
     `// None of these commands has key specs or key positions (the generator fails if one does).\n` +
     `import type { CommandSpec } from './command-table.js';\n\n` +
-    `export const SENTINEL_COMMANDS: readonly CommandSpec[] = ${lit(specs)};\n`;
+    `// \`as const\`: the server's family handlers switch over these names exhaustively (SubcommandName).\n` +
+    `export const SENTINEL_COMMANDS = ${lit(specs)} as const satisfies readonly CommandSpec[];\n`;
   const docsSrc =
     header('`COMMAND DOCS`') +
     `// Compact form decoded by command-table.ts: string = bulk, number = integer, array = array, {s} = simple\n` +

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { R } from '../resp/index.js';
 import type { Out } from '../resp/index.js';
 import { AclRuleError, USERNAME_SPACES, hasSpaceOrNul } from './acl.js';
-import { ACL_CATEGORIES, commandsInCategory, resolve, type AclCategory } from './command-table.js';
+import { ACL_CATEGORIES, commandsInCategory, resolve, type AclCategory, type SubcommandName } from './command-table.js';
 import type { Handler, ServerCore } from './core.js';
 import { parseIntStrict } from './cmd-client.js';
 import { ERR, err, errBytes, helpReply, wrongArity } from './replies.js';
@@ -79,7 +79,7 @@ function log(core: ServerCore, args: string[]): Out {
 
 export const acl: Handler = (core, s, argv, cmd) => {
   const args = argv.slice(2).map((b) => b.toString('latin1'));
-  switch (cmd.name) {
+  switch (cmd.name as SubcommandName<'acl'>) {
     case 'acl|help':
       return helpReply(ACL_HELP);
     case 'acl|whoami':
@@ -186,7 +186,7 @@ export const acl: Handler = (core, s, argv, cmd) => {
       }
       return R.ok;
     }
-    default:
-      return err(ERR.syntax);
   }
+  // Unreachable: resolve() only hands this handler the captured subcommands, all handled above.
+  return err(ERR.syntax);
 };

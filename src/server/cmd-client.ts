@@ -3,6 +3,7 @@
 import { R } from '../resp/index.js';
 import type { Out } from '../resp/index.js';
 import type { Handler, ServerCore } from './core.js';
+import type { SubcommandName } from './command-table.js';
 import { validClientName } from './cmd-connection.js';
 import { ERR, err, errBytes, helpReply } from './replies.js';
 import type { Session } from './session.js';
@@ -231,29 +232,28 @@ function tracking(core: ServerCore, s: Session, args: string[]): Out {
 
 export const client: Handler = (core, s, argv, cmd) => {
   const args = argv.slice(2).map((b) => b.toString('latin1'));
-  const sub = cmd.name.slice('client|'.length);
-  switch (sub) {
-    case 'help':
+  switch (cmd.name as SubcommandName<'client'>) {
+    case 'client|help':
       return helpReply(CLIENT_HELP);
-    case 'id':
+    case 'client|id':
       return R.int(s.id);
-    case 'info':
+    case 'client|info':
       return textReply(core.clientInfoLine(s) + '\n');
-    case 'list':
+    case 'client|list':
       return list(core, s, args);
-    case 'getname':
+    case 'client|getname':
       return s.name === '' ? R.null : R.bulk(Buffer.from(s.name, 'latin1'));
-    case 'setname': {
+    case 'client|setname': {
       const name = argv[2] ?? Buffer.alloc(0);
       if (!validClientName(name)) return err(ERR.badClientName);
       s.name = name.toString('latin1');
       return R.ok;
     }
-    case 'kill':
+    case 'client|kill':
       return kill(core, s, args);
-    case 'getredir':
+    case 'client|getredir':
       return R.int(s.tracking.enabled ? s.tracking.redirect : -1);
-    case 'trackinginfo': {
+    case 'client|trackinginfo': {
       const t = s.tracking;
       const flags: string[] = [];
       if (!t.enabled) flags.push('off');
@@ -272,9 +272,9 @@ export const client: Handler = (core, s, argv, cmd) => {
         [R.bulk('prefixes'), R.array(t.prefixes.map((p) => R.bulk(Buffer.from(p, 'latin1'))))],
       ]);
     }
-    case 'tracking':
+    case 'client|tracking':
       return tracking(core, s, args);
-    case 'caching': {
+    case 'client|caching': {
       const v = (args[0] ?? '').toLowerCase();
       const t = s.tracking;
       if (!t.enabled || (!t.optin && !t.optout)) return err(ERR.cachingNotTracking);
@@ -287,14 +287,14 @@ export const client: Handler = (core, s, argv, cmd) => {
       } else return err(ERR.syntax);
       return R.ok;
     }
-    case 'no-evict': {
+    case 'client|no-evict': {
       const v = (args[0] ?? '').toLowerCase();
       if (v === 'on') s.noEvict = true;
       else if (v === 'off') s.noEvict = false;
       else return err(ERR.syntax);
       return R.ok;
     }
-    case 'reply': {
+    case 'client|reply': {
       const v = (args[0] ?? '').toLowerCase();
       if (v === 'on') {
         s.replyMode = 'on';
@@ -312,7 +312,7 @@ export const client: Handler = (core, s, argv, cmd) => {
       }
       return err(ERR.syntax);
     }
-    case 'pause': {
+    case 'client|pause': {
       const ms = parseIntStrict(args[0] ?? '');
       if (ms === undefined || ms < 0) return err(ERR.pauseTimeout);
       let all = true;
@@ -330,11 +330,11 @@ export const client: Handler = (core, s, argv, cmd) => {
       };
       return R.ok;
     }
-    case 'unpause':
+    case 'client|unpause':
       core.pause = undefined;
       core.onResumeAll?.();
       return R.ok;
-    case 'unblock': {
+    case 'client|unblock': {
       const id = parseIntStrict(args[0] ?? '');
       if (id === undefined) return err(ERR.notInt);
       if (args.length === 2) {
@@ -343,7 +343,7 @@ export const client: Handler = (core, s, argv, cmd) => {
       }
       return R.int(0); // nothing ever blocks in sentinel mode
     }
-    default:
-      return err(ERR.syntax);
   }
+  // Unreachable: resolve() only hands this handler the captured subcommands, all handled above.
+  return err(ERR.syntax);
 };

@@ -11,6 +11,7 @@ import {
   topLevelCommands,
   type AclCategory,
   type CommandEntry,
+  type SubcommandName,
 } from './command-table.js';
 import type { Handler } from './core.js';
 import { globMatch } from '../core/glob.js';
@@ -68,7 +69,7 @@ function lookupArgv(args: string[]): CommandEntry | undefined {
 export const command: Handler = (_core, _s, argv, cmd) => {
   if (!cmd.parent) return R.array(topLevelCommands.map(commandInfoReply));
   const args = argv.slice(2).map((b) => b.toString('latin1'));
-  switch (cmd.name) {
+  switch (cmd.name as SubcommandName<'command'>) {
     case 'command|help':
       return helpReply(COMMAND_HELP);
     case 'command|count':
@@ -101,7 +102,7 @@ export const command: Handler = (_core, _s, argv, cmd) => {
       // No sentinel-mode command takes keys.
       return err(ERR.noKeyArgs);
     }
-    default:
-      return err(ERR.syntax);
   }
+  // Unreachable: resolve() only hands this handler the captured subcommands, all handled above.
+  return err(ERR.syntax);
 };

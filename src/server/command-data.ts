@@ -5,7 +5,8 @@
 // None of these commands has key specs or key positions (the generator fails if one does).
 import type { CommandSpec } from './command-table.js';
 
-export const SENTINEL_COMMANDS: readonly CommandSpec[] = [
+// `as const`: the server's family handlers switch over these names exhaustively (SubcommandName).
+export const SENTINEL_COMMANDS = [
   {
     name: 'command',
     arity: -1,
@@ -380,4 +381,4 @@ export const SENTINEL_COMMANDS: readonly CommandSpec[] = [
     categories: ['slow', 'dangerous'],
     tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
   },
-];
+] as const satisfies readonly CommandSpec[];

@@ -44,6 +44,20 @@ export interface CommandSpec {
   readonly subcommands?: readonly CommandSpec[];
 }
 
+type Captured = (typeof SENTINEL_COMMANDS)[number];
+
+/**
+ * The captured subcommands of `C`, full names (`client|kill`): a family handler switches over this type with no
+ * `default`, so lint (switch-exhaustiveness-check) fails on a captured subcommand it does not handle and tsc on a
+ * case Redis does not have. That is the server's side of the silent "unknown subcommand" (docs/server.md).
+ */
+export type SubcommandName<C extends Captured['name']> =
+  Extract<Captured, { name: C }> extends { readonly subcommands: ReadonlyArray<infer S> }
+    ? S extends { readonly name: infer N }
+      ? N
+      : never
+    : never;
+
 /** Compact docs tree: string = bulk, number = integer, array = array, {s} simple, {set}, {map}. */
 export type DocNode =
   string | number | DocNode[] | { s: string } | { set: DocNode[] } | { map: Array<[DocNode, DocNode]> };

@@ -7,11 +7,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { SENTINEL_SUBCOMMANDS, lookupSubcommand, sentinelCommand } from '../../src/core/commands.js';
 import type { Out } from '../../src/resp/types.js';
-import { SENTINEL_COMMANDS } from '../../src/server/command-data.js';
+import { SENTINEL_COMMANDS as CAPTURED } from '../../src/server/command-data.js';
 import { SENTINEL_COMMAND_DOCS } from '../../src/server/command-docs-data.js';
-import { lookupByFullName, resolve, type DocNode } from '../../src/server/command-table.js';
+import { lookupByFullName, resolve, type CommandSpec, type DocNode } from '../../src/server/command-table.js';
 import { HANDLERS } from '../../src/server/handlers.js';
 import { makeCore, masterConfig } from './core-helpers.js';
+
+const SENTINEL_COMMANDS: readonly CommandSpec[] = CAPTURED;
 
 const REGEN = 'regenerate with `node scripts/gen-command-data.mjs` (docs/server.md, "Adding a SENTINEL subcommand")';
 
