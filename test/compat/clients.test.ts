@@ -10,9 +10,9 @@ import { Redis as Redis5 } from 'ioredis';
 import { Redis as Redis6 } from 'ioredis6';
 import { createSentinel } from 'redis';
 import { Harness, missingBinaries, type SentinelImpl } from '../harness/index.js';
-import { startFleet, implsFromEnv, once, type Fleet } from '../support/fleet.js';
-import { runPython, runTool, withDeadline, SYSTEM_PYTHON } from '../support/tools.js';
-import { text } from '../support/wire.js';
+import { startFleet, implsFromEnv, once, type Fleet } from '../harness/fleet.js';
+import { runPython, runTool, withDeadline, SYSTEM_PYTHON } from '../harness/tools.js';
+import { text } from '../harness/wire.js';
 
 const PW = 'compat-pw';
 const CLIENT_DEADLINE_MS = 20000;

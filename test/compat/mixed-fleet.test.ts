@@ -5,8 +5,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, missingBinaries, type SentinelImpl, type SentinelProc } from '../harness/index.js';
-import { startDataNodes, sentinelConf, once, type Fleet } from '../support/fleet.js';
-import { items, record, text } from '../support/wire.js';
+import { startDataNodes, sentinelConf, once, type Fleet } from '../harness/fleet.js';
+import { items, record, text } from '../harness/wire.js';
 
 const THIRD: SentinelImpl = process.env.VIGIL_MIXED_IMPL === 'redis' ? 'redis' : 'vigil';
 /** Hello messages go out every 2 s; a peer must be known after a few of them. */

@@ -3,11 +3,11 @@
 // peers — auth is a per-connection concern, peers add nothing. Replies are compared with their RESP types kept.
 // VIGIL_DIFF_IMPL=redis runs real-vs-real (proves the script).
 import { describe, test, before, after } from 'node:test';
-import { assertSame } from '../support/compare.js';
+import { assertSame } from '../harness/compare.js';
 import { Harness, missingBinaries, type SentinelImpl } from '../harness/index.js';
-import { startFleet, fleetLabels, type Fleet } from '../support/fleet.js';
-import { normalise, type Labels, type Shape } from '../support/normalise.js';
-import { WireClient } from '../support/wire.js';
+import { startFleet, fleetLabels, type Fleet } from '../harness/fleet.js';
+import { normalise, type Labels, type Shape } from '../harness/normalise.js';
+import { WireClient } from '../harness/wire.js';
 
 const CANDIDATE: SentinelImpl = process.env.VIGIL_DIFF_IMPL === 'redis' ? 'redis' : 'vigil';
 const PW = 'sentpw';

@@ -6,7 +6,7 @@
 // VIGIL_DIFF_IMPL=redis runs real-vs-real, which proves the script and the normaliser (must always pass).
 import { describe, test, before, after } from 'node:test';
 import { Harness, missingBinaries, type SentinelImpl, type RedisProc } from '../harness/index.js';
-import { startFleet, fleetLabels, wire, waitConverged, type Fleet } from '../support/fleet.js';
+import { startFleet, fleetLabels, wire, waitConverged, type Fleet } from '../harness/fleet.js';
 import {
   normalise,
   normaliseText,
@@ -15,9 +15,9 @@ import {
   clientLineShape,
   type Labels,
   type Shape,
-} from '../support/normalise.js';
-import { assertSame } from '../support/compare.js';
-import { WireClient, encodeArgs, record, type Frame } from '../support/wire.js';
+} from '../harness/normalise.js';
+import { assertSame } from '../harness/compare.js';
+import { WireClient, encodeArgs, record, type Frame } from '../harness/wire.js';
 
 const CANDIDATE: SentinelImpl = process.env.VIGIL_DIFF_IMPL === 'redis' ? 'redis' : 'vigil';
 

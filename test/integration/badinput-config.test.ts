@@ -14,8 +14,8 @@ import {
   type SentinelImpl,
   type SentinelProc,
 } from '../harness/index.js';
-import { startDataNodes, sentinelConf } from '../support/fleet.js';
-import { WireClient, items, record } from '../support/wire.js';
+import { startDataNodes, sentinelConf } from '../harness/fleet.js';
+import { WireClient, items, record } from '../harness/wire.js';
 
 const IMPL: SentinelImpl = process.env.VIGIL_BADINPUT_IMPL === 'redis' ? 'redis' : 'vigil';
 

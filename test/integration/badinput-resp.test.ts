@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Harness, missingBinaries, type SentinelImpl, type SentinelProc } from '../harness/index.js';
-import { startDataNodes, sentinelConf } from '../support/fleet.js';
-import { WireClient, encodeArgs, items, record, type Frame } from '../support/wire.js';
+import { startDataNodes, sentinelConf } from '../harness/fleet.js';
+import { WireClient, encodeArgs, items, record, type Frame } from '../harness/wire.js';
 
 const IMPL: SentinelImpl = process.env.VIGIL_BADINPUT_IMPL === 'redis' ? 'redis' : 'vigil';
 /** How long "no reply and not closed" is observed for inputs that leave the parser waiting. */

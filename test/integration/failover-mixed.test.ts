@@ -9,8 +9,8 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Harness, missingBinaries, RespClient, type SentinelImpl, type SentinelProc } from '../harness/index.js';
-import { startDataNodes, sentinelConf, once } from '../support/fleet.js';
-import { items, text } from '../support/wire.js';
+import { startDataNodes, sentinelConf, once } from '../harness/fleet.js';
+import { items, text } from '../harness/wire.js';
 import type { Reply } from '../../src/resp/index.js';
 
 const FAST_DOWN_AFTER_MS = 1000;

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Harness, REPO_ROOT, freePort, missingBinaries, requireBinary } from '../harness/index.js';
-import { SYSTEM_PYTHON, runPython, runTool } from '../support/tools.js';
+import { SYSTEM_PYTHON, runPython, runTool } from '../harness/tools.js';
 import { vigilSentinelCommand, type OwnedProcess } from '../harness/harness.js';
 import { issue, makeCerts, tlsCall, tlsCalls, tlsDirectives, type TlsFiles } from '../harness/tls.js';
 import type { Reply } from '../../src/resp/types.js';

@@ -1,7 +1,7 @@
 // A monitored topology for the differential / compat / mixed-fleet tests: 1 master + N replicas (real
 // redis-server) and a group of sentinels (real redis-sentinel or ours, per sentinel), started through the
 // harness so every process is killed by PID on every path. Test-only code.
-import type { Harness, RedisProc, SentinelProc, SentinelImpl } from '../harness/index.js';
+import type { Harness, RedisProc, SentinelProc, SentinelImpl } from './index.js';
 import { WireClient, items, record, text, type Frame } from './wire.js';
 import { makeLabels, type Labels } from './normalise.js';
 

@@ -2,7 +2,7 @@
 // they are killed by PID on every path. Test-only code.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Harness } from '../harness/index.js';
+import type { Harness } from './index.js';
 
 /** Debian's python with python3-redis 4.3.4 — not the pyenv python3 on PATH. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
