@@ -39,9 +39,8 @@ export interface ParseOptions {
   dirError?: (absDir: string) => string | null;
 }
 
-export const DEFAULT_DOWN_AFTER_MS = 30000;
-export const DEFAULT_FAILOVER_TIMEOUT_MS = 180000;
-export const DEFAULT_PARALLEL_SYNCS = 1;
+import { newMasterConfig } from './master.js';
+export { DEFAULT_DOWN_AFTER_MS, DEFAULT_FAILOVER_TIMEOUT_MS, DEFAULT_PARALLEL_SYNCS, newMasterConfig } from './master.js';
 export const SENTINEL_DEFAULT_PORT = 26379;
 export const RUN_ID_SIZE = 40;
 
@@ -145,24 +144,6 @@ export function defaultSentinelGlobals(): SentinelGlobals {
     denyScriptsReconfig: true,
     resolveHostnames: false,
     announceHostnames: false,
-  };
-}
-
-export function newMasterConfig(name: string, host: string, port: number, quorum: number): MasterConfig {
-  return {
-    name,
-    host,
-    port,
-    quorum,
-    downAfterMs: DEFAULT_DOWN_AFTER_MS,
-    failoverTimeoutMs: DEFAULT_FAILOVER_TIMEOUT_MS,
-    parallelSyncs: DEFAULT_PARALLEL_SYNCS,
-    masterRebootDownAfterPeriodMs: 0,
-    renamedCommands: [],
-    configEpoch: 0,
-    leaderEpoch: 0,
-    knownReplicas: [],
-    knownSentinels: [],
   };
 }
 

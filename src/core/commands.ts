@@ -1,7 +1,7 @@
 // SENTINEL <subcommand> handling: arity, argument validation, exact reply shapes and error texts of Redis
 // 7.0.15 (sentinelCommand, sentinel.c:3754-4127), built as `Out` frames (maps flatten to arrays in RESP2).
 // Pure: reads and mutates the core, returns frames; effects are drained by the caller.
-import type { MasterConfig } from '../config/types.js';
+import { newMasterConfig } from '../config/master.js';
 import type { Out } from '../resp/types.js';
 import { globMatch } from './glob.js';
 import type { Instance } from './instance.js';
@@ -483,21 +483,10 @@ function monitorCommand(core: SentinelCore, args: string[]): Out {
   if (!core.resolveHostnames && !isIpAddress(host)) return err('ERR Invalid IP address or hostname specified');
   if (port < 0 || port > 65535) return err('ERR Invalid port number.');
   if (core.masters.has(name)) return err('ERR Duplicate master name.');
-  const mc: MasterConfig = {
-    name,
-    host,
-    port,
-    quorum,
+  const mc = newMasterConfig(name, host, port, quorum, {
     downAfterMs: core.timings.defaultDownAfterMs,
     failoverTimeoutMs: core.timings.defaultFailoverTimeoutMs,
-    parallelSyncs: 1,
-    masterRebootDownAfterPeriodMs: 0,
-    renamedCommands: [],
-    configEpoch: 0,
-    leaderEpoch: 0,
-    knownReplicas: [],
-    knownSentinels: [],
-  };
+  });
   core.monitor(mc);
   return ok;
 }

@@ -6,7 +6,7 @@ import type { Handler, ServerCore } from './core.js';
 import type { SubcommandName } from './command-table.js';
 import { validClientName } from './cmd-connection.js';
 import { ERR, err, errBytes, helpReply } from './replies.js';
-import type { Session } from './session.js';
+import { trackingOff, type Session } from './session.js';
 
 const CLIENT_HELP = [
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -208,17 +208,7 @@ function tracking(core: ServerCore, s: Session, args: string[]): Out {
     else return err(ERR.syntax);
   }
   if (onoff === 'off') {
-    s.tracking = {
-      ...s.tracking,
-      enabled: false,
-      redirect: 0,
-      bcast: false,
-      optin: false,
-      optout: false,
-      noloop: false,
-      caching: undefined,
-      prefixes: [],
-    };
+    s.tracking = trackingOff();
     return R.ok;
   }
   if (optin && optout) return err("ERR You can't use both OPTIN and OPTOUT");

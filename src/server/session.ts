@@ -31,6 +31,20 @@ export interface TrackingState {
   prefixes: string[];
 }
 
+/** CLIENT TRACKING off: a new connection's state, and what CLIENT TRACKING OFF resets to. */
+export function trackingOff(): TrackingState {
+  return {
+    enabled: false,
+    redirect: 0,
+    bcast: false,
+    optin: false,
+    optout: false,
+    noloop: false,
+    caching: undefined,
+    prefixes: [],
+  };
+}
+
 export class Session {
   proto: Proto = 2;
   /** Name set by CLIENT SETNAME / HELLO SETNAME ('' = none). */
@@ -43,16 +57,7 @@ export class Session {
   /** CLIENT REPLY SKIP was the previous command: drop the reply of the current one. */
   skipCurrent = false;
   noEvict = false;
-  tracking: TrackingState = {
-    enabled: false,
-    redirect: 0,
-    bcast: false,
-    optin: false,
-    optout: false,
-    noloop: false,
-    caching: undefined,
-    prefixes: [],
-  };
+  tracking: TrackingState = trackingOff();
   /** Full name of the last command run (CLIENT LIST `cmd=`), 'NULL' before the first. */
   lastCmd = 'NULL';
   lastInteractionAtMs: number;
