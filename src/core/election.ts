@@ -1,4 +1,6 @@
 // Votes and election (sentinel.c: sentinelVoteLeader, sentinelGetLeader) and Vigil's split-vote detection.
+// The counting is pure (tallyVotes, electedLeader, splitVoteCandidates: no state, table-tested in
+// test/unit/core-election-table.test.ts); voteLeader and the two wrappers apply it to the core state.
 // Mechanism (all rooms): plain functions over the explicit core state (`core: CoreState`, state.ts), no classes;
 // SentinelCore (sentinel.ts) is the facade that owns the public API and delegates here. Pure like all of src/core.
 import { Instance } from './instance.js';
@@ -52,12 +54,32 @@ export function voteLeader(
   return { leader: m.leader, leaderEpoch: m.leaderEpoch };
 }
 
-/** sentinelGetLeader: who won `epoch`, counting peers' last replies; null if nobody has a majority. */
-export function getLeader(core: CoreState, m: Instance, epoch: number): string | null {
-  const voters = m.sentinels.size + 1;
+/** A sentinel's last known vote: whom it backs (`leader`, null if nobody) and in which epoch. */
+export interface Vote {
+  leader: string | null;
+  leaderEpoch: number;
+}
+
+/** A peer as the split-vote check sees it: its vote, and whether it could still cast one. */
+export interface PeerVote extends Vote {
+  disconnected: boolean;
+  sdown: boolean;
+}
+
+/** Peers' votes counted for one epoch: votes per candidate, and the first candidate with the most votes. */
+export interface Tally {
+  counters: Map<string, number>;
+  winner: string | null;
+  maxVotes: number;
+}
+
+/**
+ * Pure: the peers' votes cast in `epoch` (Redis counts those of the current epoch, which may be later). Ties go
+ * to the candidate first seen (insertion order), as Redis's dict walk does for its own order.
+ */
+export function tallyVotes(peers: Iterable<Vote>, epoch: number): Tally {
   const counters = new Map<string, number>();
-  for (const s of m.sentinels.values()) {
-    // Only votes cast in the epoch being decided (Redis counts those of the current epoch, which may be later).
+  for (const s of peers) {
     if (s.leader !== null && s.leaderEpoch === epoch) counters.set(s.leader, (counters.get(s.leader) ?? 0) + 1);
   }
   let winner: string | null = null;
@@ -68,18 +90,33 @@ export function getLeader(core: CoreState, m: Instance, epoch: number): string |
       winner = id;
     }
   }
-  const my = voteLeader(core, m, epoch, winner ?? core.myid);
+  return { counters, winner, maxVotes };
+}
+
+/**
+ * Pure: the winner of `epoch` once our own vote `my` is added to the peers' tally, or null unless it has both a
+ * majority of `voters` (the known sentinels, us included) and at least `quorum` votes.
+ */
+export function electedLeader(tally: Tally, my: Vote, epoch: number, voters: number, quorum: number): string | null {
+  let { winner, maxVotes } = tally;
   if (my.leader !== null && my.leaderEpoch === epoch) {
-    const votes = (counters.get(my.leader) ?? 0) + 1;
-    counters.set(my.leader, votes);
+    const votes = (tally.counters.get(my.leader) ?? 0) + 1;
     if (votes > maxVotes) {
       maxVotes = votes;
       winner = my.leader;
     }
   }
   const votersQuorum = Math.floor(voters / 2) + 1;
-  if (winner !== null && (maxVotes < votersQuorum || maxVotes < m.quorum)) winner = null;
+  if (winner !== null && (maxVotes < votersQuorum || maxVotes < quorum)) winner = null;
   return winner;
+}
+
+/** sentinelGetLeader: who won `epoch`, counting peers' last replies; null if nobody has a majority. */
+export function getLeader(core: CoreState, m: Instance, epoch: number): string | null {
+  const tally = tallyVotes(m.sentinels.values(), epoch);
+  // Our vote goes to the peers' favourite (or to us); casting it may persist a new epoch and vote.
+  const my = voteLeader(core, m, epoch, tally.winner ?? core.myid);
+  return electedLeader(tally, my, epoch, m.sentinels.size + 1, m.quorum);
 }
 
 /**
@@ -87,12 +124,26 @@ export function getLeader(core: CoreState, m: Instance, epoch: number): string |
  * not SDOWN and have not voted in it yet might still vote for anyone; the others count as not voting.
  */
 export function splitVote(core: CoreState, m: Instance): string[] | null {
-  const epoch = m.failoverEpoch;
-  const me = core.myid.toLowerCase();
+  return splitVoteCandidates(m.failoverEpoch, core.myid, m, [...m.sentinels.values()], m.quorum);
+}
+
+/**
+ * Pure: the candidates of a split vote in `epoch` (our id `myid` and every rival, lower case, sorted), or null
+ * while someone can still win: when nobody but us has votes, or when some candidate's votes plus the peers still
+ * able to vote reach the majority of `peers.length + 1` and `quorum`. `own` is our vote.
+ */
+export function splitVoteCandidates(
+  epoch: number,
+  myid: string,
+  own: Vote,
+  peers: readonly PeerVote[],
+  quorum: number,
+): string[] | null {
+  const me = myid.toLowerCase();
   const counters = new Map<string, number>();
-  if (m.leader !== null && m.leaderEpoch === epoch) counters.set(m.leader.toLowerCase(), 1);
+  if (own.leader !== null && own.leaderEpoch === epoch) counters.set(own.leader.toLowerCase(), 1);
   let open = 0;
-  for (const s of m.sentinels.values()) {
+  for (const s of peers) {
     if (s.leader !== null && s.leaderEpoch === epoch) {
       const id = s.leader.toLowerCase();
       counters.set(id, (counters.get(id) ?? 0) + 1);
@@ -102,8 +153,8 @@ export function splitVote(core: CoreState, m: Instance): string[] | null {
   }
   const rivals = [...counters.keys()].filter((id) => id !== me);
   if (rivals.length === 0) return null;
-  const voters = m.sentinels.size + 1;
-  const needed = Math.max(Math.floor(voters / 2) + 1, m.quorum);
+  const voters = peers.length + 1;
+  const needed = Math.max(Math.floor(voters / 2) + 1, quorum);
   for (const votes of counters.values()) if (votes + open >= needed) return null;
   return [me, ...rivals].sort();
 }
