@@ -7,7 +7,8 @@ import { globMatch } from './glob.js';
 import type { Instance } from './instance.js';
 import { isIpAddress } from './sentinel.js';
 import type { SentinelCore } from './sentinel.js';
-import { debugKeys, levelRank } from './types.js';
+import { ERR_NO_SUCH_MASTER, configCommand, parseLong, setCommand } from './commands-config.js';
+import { debugKeys } from './types.js';
 import type { LogLevel } from './types.js';
 
 const bulk = (v: string | number): Out => ({ t: 'bulk', v: String(v) });
@@ -17,108 +18,208 @@ const int = (v: number): Out => ({ t: 'int', v });
 const arr = (v: Out[]): Out => ({ t: 'array', v });
 const map = (pairs: Array<[string, Out]>): Out => ({ t: 'map', v: pairs.map(([k, v]) => [bulk(k), v]) });
 
-export const ERR_NO_SUCH_MASTER = 'ERR No such master with that name';
-export const ERR_NOT_INTEGER = 'ERR value is not an integer or out of range';
+const ERR_NOT_INTEGER = 'ERR value is not an integer or out of range';
 
-/** Arity as in src/commands/sentinel*.json (negative = at least). Counted including the word SENTINEL. */
-const ARITY: Record<string, number> = {
-  ckquorum: 3,
-  failover: 3,
-  'get-master-addr-by-name': 3,
-  master: 3,
-  remove: 3,
-  replicas: 3,
-  slaves: 3,
-  reset: 3,
-  sentinels: 3,
-  config: -3,
-  'info-cache': -3,
-  'simulate-failure': -3,
-  debug: -2,
-  flushconfig: 2,
-  masters: 2,
-  myid: 2,
-  'pending-scripts': 2,
-  help: 2,
-  'is-master-down-by-addr': 6,
-  monitor: 6,
-  set: -5,
-};
+/** A subcommand's handler: `args` is argv after the word SENTINEL (args[0] = the subcommand), arity checked. */
+type SubcommandHandler = (core: SentinelCore, args: string[], ctx: CommandContext) => Out;
 
 /**
- * Valkey 8's names, accepted alongside Redis's (`SENTINEL PRIMARY mymaster` = `SENTINEL MASTER mymaster`); the
- * reply is Redis 7.0's, and so is an arity error (it names `sentinel|master`). Not listed in HELP (Redis 7.0's text). The server's command table keeps the same map
- * (SENTINEL_SUBCOMMAND_ALIASES in src/server/command-table.ts) so COMMAND stays Redis 7.0's.
+ * One SENTINEL subcommand: the one place to declare it (docs/server.md, "Adding a SENTINEL subcommand"). The
+ * server's command table (flags, ACL categories, COMMAND DOCS) is captured from a real redis-sentinel by
+ * scripts/gen-command-data.mjs; test/unit/command-table.test.ts fails when this table and that data disagree
+ * (a name in one only, or another arity), which is what would otherwise surface as a silent "unknown subcommand".
  */
-export const SUBCOMMAND_ALIASES: Readonly<Record<string, string>> = {
-  primary: 'master',
-  primaries: 'masters',
-  'get-primary-addr-by-name': 'get-master-addr-by-name',
-  'is-primary-down-by-addr': 'is-master-down-by-addr',
-};
+export interface SentinelSubcommand {
+  /** Lowercase, as COMMAND names it after `sentinel|`. */
+  readonly name: string;
+  /** Redis arity counted including the word SENTINEL: N = exactly N, -N = at least N. */
+  readonly arity: number;
+  /** Its lines in SENTINEL HELP (Redis 7.0's text), which lists subcommands in this table's order; [] = unlisted. */
+  readonly help: readonly string[];
+  readonly handler: SubcommandHandler;
+  /**
+   * Valkey 8's names for it, run (and ACL-checked) as this subcommand; the reply and an arity error are Redis
+   * 7.0's (the error names `sentinel|master`). Not in HELP or COMMAND, so those stay Redis 7.0's.
+   */
+  readonly aliases?: readonly string[];
+  /** Argument lists the Redis 7.0 arity rejects but this subcommand takes (same `args` as the handler). */
+  readonly alsoAccepts?: (args: readonly string[]) => boolean;
+}
 
-/** Redis 7.0's subcommands with their arity, for the command table's consistency test. */
-export const SUBCOMMAND_ARITY: Readonly<Record<string, number>> = ARITY;
+/** The subcommands, in SENTINEL HELP order. */
+export const SENTINEL_SUBCOMMANDS: readonly SentinelSubcommand[] = [
+  {
+    name: 'ckquorum',
+    arity: 3,
+    help: [
+      'CKQUORUM <master-name>',
+      '    Check if the current Sentinel configuration is able to reach the quorum',
+      '    needed to failover a master and the majority needed to authorize the',
+      '    failover.',
+    ],
+    handler: ckquorumCommand,
+  },
+  {
+    name: 'config',
+    arity: -3,
+    help: [
+      'CONFIG SET <param> <value>',
+      '    Set a global Sentinel configuration parameter.',
+      'CONFIG GET <param>',
+      '    Get global Sentinel configuration parameter.',
+    ],
+    handler: configCommand,
+  },
+  {
+    name: 'debug',
+    arity: -2,
+    help: [
+      'DEBUG [<param> <value> ...]',
+      '    Show a list of configurable time parameters and their values (milliseconds).',
+      '    Or update current configurable parameters values (one or more).',
+    ],
+    handler: debugCommand,
+  },
+  {
+    name: 'get-master-addr-by-name',
+    arity: 3,
+    help: ['GET-MASTER-ADDR-BY-NAME <master-name>', '    Return the ip and port number of the master with that name.'],
+    handler: getMasterAddrCommand,
+    aliases: ['get-primary-addr-by-name'],
+  },
+  {
+    name: 'failover',
+    arity: 3,
+    help: [
+      'FAILOVER <master-name>',
+      '    Manually failover a master node without asking for agreement from other',
+      '    Sentinels',
+    ],
+    handler: failoverCommand,
+    // Valkey 9's `SENTINEL FAILOVER <name> COORDINATED`; any other extra word keeps Redis 7.0's arity error.
+    alsoAccepts: (args) => args.length === 3 && (args[2] ?? '').toLowerCase() === 'coordinated',
+  },
+  {
+    name: 'flushconfig',
+    arity: 2,
+    help: [
+      'FLUSHCONFIG',
+      '    Force Sentinel to rewrite its configuration on disk, including the current',
+      '    Sentinel state.',
+    ],
+    handler: flushconfigCommand,
+  },
+  {
+    name: 'info-cache',
+    arity: -3,
+    help: ['INFO-CACHE <master-name>', '    Return last cached INFO output from masters and all its replicas.'],
+    handler: infoCacheCommand,
+  },
+  {
+    name: 'is-master-down-by-addr',
+    arity: 6,
+    help: [
+      'IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>',
+      "    Check if the master specified by ip:port is down from current Sentinel's",
+      '    point of view.',
+    ],
+    handler: isMasterDownCommand,
+    aliases: ['is-primary-down-by-addr'],
+  },
+  {
+    name: 'master',
+    arity: 3,
+    help: ['MASTER <master-name>', '    Show the state and info of the specified master.'],
+    handler: masterCommand,
+    aliases: ['primary'],
+  },
+  {
+    name: 'masters',
+    arity: 2,
+    help: ['MASTERS', '    Show a list of monitored masters and their state.'],
+    handler: mastersCommand,
+    aliases: ['primaries'],
+  },
+  {
+    name: 'monitor',
+    arity: 6,
+    help: [
+      'MONITOR <name> <ip> <port> <quorum>',
+      '    Start monitoring a new master with the specified name, ip, port and quorum.',
+    ],
+    handler: monitorCommand,
+  },
+  {
+    name: 'myid',
+    arity: 2,
+    help: ['MYID', '    Return the ID of the Sentinel instance.'],
+    handler: myidCommand,
+  },
+  {
+    name: 'pending-scripts',
+    arity: 2,
+    help: ['PENDING-SCRIPTS', '    Get pending scripts information.'],
+    handler: pendingScriptsCommand,
+  },
+  {
+    name: 'remove',
+    arity: 3,
+    help: ['REMOVE <master-name>', "    Remove master from Sentinel's monitor list."],
+    handler: removeCommand,
+  },
+  {
+    name: 'replicas',
+    arity: 3,
+    help: ['REPLICAS <master-name>', '    Show a list of replicas for this master and their state.'],
+    handler: replicasCommand,
+  },
+  // The old name of REPLICAS; Redis 7.0's HELP does not list it.
+  { name: 'slaves', arity: 3, help: [], handler: replicasCommand },
+  {
+    name: 'reset',
+    arity: 3,
+    help: ['RESET <pattern>', '    Reset masters for specific master name matching this pattern.'],
+    handler: resetCommand,
+  },
+  {
+    name: 'sentinels',
+    arity: 3,
+    help: ['SENTINELS <master-name>', '    Show a list of Sentinel instances for this master and their state.'],
+    handler: sentinelsCommand,
+  },
+  {
+    name: 'set',
+    arity: -5,
+    help: [
+      'SET <master-name> <option> <value> [<option> <value> ...]',
+      '    Set configuration parameters for certain masters.',
+    ],
+    handler: setCommand,
+  },
+  {
+    name: 'simulate-failure',
+    arity: -3,
+    help: ['SIMULATE-FAILURE [CRASH-AFTER-ELECTION] [CRASH-AFTER-PROMOTION] [HELP]', '    Simulate a Sentinel crash.'],
+    handler: simulateFailureCommand,
+  },
+  { name: 'help', arity: 2, help: ['HELP', '    Prints this help.'], handler: helpCommand },
+];
+
+const byName = new Map<string, SentinelSubcommand>();
+for (const s of SENTINEL_SUBCOMMANDS) {
+  byName.set(s.name, s);
+  for (const a of s.aliases ?? []) byName.set(a, s);
+}
+
+/** The subcommand `typed` names (any case; Valkey aliases included), or undefined. */
+export function lookupSubcommand(typed: string): SentinelSubcommand | undefined {
+  return byName.get(typed.toLowerCase());
+}
 
 const HELP_LINES = [
   'SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-  'CKQUORUM <master-name>',
-  '    Check if the current Sentinel configuration is able to reach the quorum',
-  '    needed to failover a master and the majority needed to authorize the',
-  '    failover.',
-  'CONFIG SET <param> <value>',
-  '    Set a global Sentinel configuration parameter.',
-  'CONFIG GET <param>',
-  '    Get global Sentinel configuration parameter.',
-  'DEBUG [<param> <value> ...]',
-  '    Show a list of configurable time parameters and their values (milliseconds).',
-  '    Or update current configurable parameters values (one or more).',
-  'GET-MASTER-ADDR-BY-NAME <master-name>',
-  '    Return the ip and port number of the master with that name.',
-  'FAILOVER <master-name>',
-  '    Manually failover a master node without asking for agreement from other',
-  '    Sentinels',
-  'FLUSHCONFIG',
-  '    Force Sentinel to rewrite its configuration on disk, including the current',
-  '    Sentinel state.',
-  'INFO-CACHE <master-name>',
-  '    Return last cached INFO output from masters and all its replicas.',
-  'IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>',
-  "    Check if the master specified by ip:port is down from current Sentinel's",
-  '    point of view.',
-  'MASTER <master-name>',
-  '    Show the state and info of the specified master.',
-  'MASTERS',
-  '    Show a list of monitored masters and their state.',
-  'MONITOR <name> <ip> <port> <quorum>',
-  '    Start monitoring a new master with the specified name, ip, port and quorum.',
-  'MYID',
-  '    Return the ID of the Sentinel instance.',
-  'PENDING-SCRIPTS',
-  '    Get pending scripts information.',
-  'REMOVE <master-name>',
-  "    Remove master from Sentinel's monitor list.",
-  'REPLICAS <master-name>',
-  '    Show a list of replicas for this master and their state.',
-  'RESET <pattern>',
-  '    Reset masters for specific master name matching this pattern.',
-  'SENTINELS <master-name>',
-  '    Show a list of Sentinel instances for this master and their state.',
-  'SET <master-name> <option> <value> [<option> <value> ...]',
-  '    Set configuration parameters for certain masters.',
-  'SIMULATE-FAILURE [CRASH-AFTER-ELECTION] [CRASH-AFTER-PROMOTION] [HELP]',
-  '    Simulate a Sentinel crash.',
-  'HELP',
-  '    Prints this help.',
+  ...SENTINEL_SUBCOMMANDS.flatMap((s) => s.help),
 ];
-
-function parseLong(s: string): number | null {
-  if (!/^-?\d+$/.test(s)) return null;
-  if (s.length > 1 && s.startsWith('0')) return null;
-  if (s.startsWith('-0')) return null;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : null;
-}
 
 /** One instance record (addReplySentinelRedisInstance, sentinel.c:3290). */
 export function instanceRecord(core: SentinelCore, ri: Instance): Out {
@@ -181,183 +282,195 @@ export interface CommandContext {
 /** Handle `SENTINEL <args...>`; args[0] is the subcommand. Effects stay queued in the core (drain them). */
 export function sentinelCommand(core: SentinelCore, args: string[], ctx: CommandContext = {}): Out {
   const subRaw = args[0] ?? '';
-  const typed = subRaw.toLowerCase();
-  const sub = SUBCOMMAND_ALIASES[typed] ?? typed;
-  const arity = ARITY[sub];
-  if (arity === undefined) return err(`ERR unknown subcommand '${subRaw}'. Try SENTINEL HELP.`);
+  const spec = lookupSubcommand(subRaw);
+  if (spec === undefined) return err(`ERR unknown subcommand '${subRaw}'. Try SENTINEL HELP.`);
   const argc = args.length + 1;
-  // Valkey 9's `SENTINEL FAILOVER <name> COORDINATED`; any other extra word keeps Redis 7.0's arity error.
-  const coordinated = sub === 'failover' && argc === 4 && (args[2] ?? '').toLowerCase() === 'coordinated';
-  if (!coordinated && ((arity > 0 && argc !== arity) || (arity < 0 && argc < -arity))) {
-    return err(`ERR wrong number of arguments for 'sentinel|${sub}' command`);
+  const { arity } = spec;
+  const arityOk = arity > 0 ? argc === arity : argc >= -arity;
+  if (!arityOk && !(spec.alsoAccepts?.(args) ?? false)) {
+    return err(`ERR wrong number of arguments for 'sentinel|${spec.name}' command`);
   }
-  const a = (i: number): string => args[i] ?? '';
-  const getMaster = (name: string): Instance | null => core.masters.get(name) ?? null;
+  return spec.handler(core, args, ctx);
+}
 
-  switch (sub) {
-    case 'masters':
-      return arr([...core.masters.values()].map((m) => instanceRecord(core, m)));
-    case 'master': {
-      const m = getMaster(a(1));
-      return m ? instanceRecord(core, m) : err(ERR_NO_SUCH_MASTER);
-    }
-    case 'slaves':
-    case 'replicas': {
-      const m = getMaster(a(1));
-      if (!m) return err(ERR_NO_SUCH_MASTER);
-      return arr([...m.replicas.values()].filter((r) => r.replicaAnnounced !== 0).map((r) => instanceRecord(core, r)));
-    }
-    case 'sentinels': {
-      const m = getMaster(a(1));
-      if (!m) return err(ERR_NO_SUCH_MASTER);
-      return arr([...m.sentinels.values()].map((s) => instanceRecord(core, s)));
-    }
-    case 'myid':
-      return bulk(core.myid);
-    case 'get-master-addr-by-name': {
-      const m = getMaster(a(1));
-      if (!m) return { t: 'nullarray' };
-      // A fenced master is not named as writable: Sentinel-aware clients ask the next sentinel (Vigil).
-      if (m.fenceActive) return { t: 'nullarray' };
-      const addr = core.currentMasterAddr(m);
-      return arr([bulk(core.announceAddr(addr.host)), bulk(addr.port)]);
-    }
-    case 'is-master-down-by-addr': {
-      const port = parseLong(a(2));
-      if (port === null) return err(ERR_NOT_INTEGER);
-      const reqEpoch = parseLong(a(3));
-      if (reqEpoch === null) return err(ERR_NOT_INTEGER);
-      const runid = a(4);
-      // The asker names the master as it announces it: the configured name or the IP it resolved to.
-      const ri =
-        [...core.masters.values()].find(
-          (m) => (m.host === a(1) || core.announceAddr(m.host) === a(1)) && m.port === port,
-        ) ?? null;
-      const isDown = !core.tilt && ri !== null && ri.sdown ? 1 : 0;
-      let leader: string | null = null;
-      let leaderEpoch = 0;
-      if (ri && runid !== '*') {
-        const v = core.voteLeader(ri, reqEpoch, runid);
-        leader = v.leader;
-        leaderEpoch = v.leaderEpoch;
-      }
-      return arr([int(isDown), bulk(leader ?? '*'), int(leaderEpoch)]);
-    }
-    case 'reset': {
-      let n = 0;
-      for (const m of [...core.masters.values()]) {
-        if (globMatch(a(1), m.name)) {
-          core.resetMaster(m, { sentinels: true, event: true });
-          n++;
-        }
-      }
-      return int(n);
-    }
-    case 'failover': {
-      // COORDINATED (Valkey 9) asks for what every Vigil manual failover already does when the master is
-      // reachable: writes paused, the chosen replica caught up, then promotion (SentinelCore.failoverCatchUp).
-      const m = getMaster(a(1));
-      if (!m) return err(ERR_NO_SUCH_MASTER);
-      if (m.failoverInProgress) return err('INPROG Failover already in progress');
-      if (core.selectSlave(m) === null) return err('NOGOODSLAVE No suitable replica to promote');
-      core.forceFailover(m);
-      return ok;
-    }
-    case 'pending-scripts':
-      return ctx.pendingScripts ? ctx.pendingScripts() : arr([]);
-    case 'monitor':
-      return monitorCommand(core, args);
-    case 'flushconfig':
-      core.flush();
-      return ok;
-    case 'remove': {
-      const m = getMaster(a(1));
-      if (!m) return err(ERR_NO_SUCH_MASTER);
-      core.removeMaster(m);
-      return ok;
-    }
-    case 'ckquorum': {
-      const m = getMaster(a(1));
-      if (!m) return err(ERR_NO_SUCH_MASTER);
-      let usable = 1;
-      for (const s of m.sentinels.values()) if (!s.sdown && !s.odown) usable++;
-      const voters = m.sentinels.size + 1;
-      const problems: string[] = [];
-      if (usable < m.quorum)
-        problems.push('Not enough available Sentinels to reach the specified quorum for this master');
-      if (usable < Math.floor(voters / 2) + 1)
-        problems.push('Not enough available Sentinels to reach the majority and authorize a failover');
-      if (problems.length > 0) return err(`NOQUORUM ${usable} usable Sentinels. ${problems.join('. ')}`);
-      return { t: 'simple', v: `OK ${usable} usable Sentinels. Quorum and failover authorization can be reached` };
-    }
-    case 'set':
-      return setCommand(core, args);
-    case 'config':
-      return configCommand(core, args, ctx);
-    case 'info-cache': {
-      const out: Out[] = [];
-      const now = core.clock.now();
-      const names = args.slice(1);
-      const seen = new Set<string>();
-      for (const name of names) {
-        const m = core.masters.get(name);
-        if (!m || seen.has(name)) continue;
-        seen.add(name);
-        const entry = (ri: Instance): Out =>
-          arr([
-            int(m.infoRefreshAt !== 0 && ri.infoRefreshAt !== 0 ? now - ri.infoRefreshAt : 0),
-            ri.info !== null ? bulk(ri.info) : { t: 'null' },
-          ]);
-        out.push(bulk(m.name));
-        out.push(arr([entry(m), ...[...m.replicas.values()].map(entry)]));
-      }
-      return arr(out);
-    }
-    case 'simulate-failure': {
-      // Like Redis, every call starts from no flags (SIMULATE-FAILURE HELP clears them).
-      core.simFailure.crashAfterElection = false;
-      core.simFailure.crashAfterPromotion = false;
-      for (const f of args.slice(1)) {
-        const lf = f.toLowerCase();
-        if (lf === 'crash-after-election') {
-          core.simFailure.crashAfterElection = true;
-          core.log(
-            'warning',
-            'Failure simulation: this Sentinel will crash after being successfully elected as failover leader',
-          );
-        } else if (lf === 'crash-after-promotion') {
-          core.simFailure.crashAfterPromotion = true;
-          core.log(
-            'warning',
-            'Failure simulation: this Sentinel will crash after promoting the selected replica to master',
-          );
-        } else if (lf === 'help') {
-          return arr([bulk('crash-after-election'), bulk('crash-after-promotion')]);
-        } else {
-          return err('ERR Unknown failure simulation specified');
-        }
-      }
-      return ok;
-    }
-    case 'debug': {
-      if (args.length === 1) return map(debugKeys.map(([k, field]) => [k, bulk(core.timings[field])]));
-      for (let j = 1; j < args.length; j += 2) {
-        const key = a(j).toLowerCase();
-        const entry = debugKeys.find(([k]) => k.toLowerCase() === key);
-        if (!entry || j + 1 >= args.length) {
-          return err(`ERR Unknown option or number of arguments for SENTINEL DEBUG '${a(j)}'`);
-        }
-        const v = parseLong(a(j + 1));
-        if (v === null || v <= 0) return err(`ERR Invalid argument '${a(j + 1)}' for SENTINEL DEBUG '${a(j)}'`);
-        core.timings[entry[1]] = v;
-      }
-      return ok;
-    }
-    case 'help':
-      return arr(HELP_LINES.map((l) => ({ t: 'simple', v: l })));
-    default:
-      return err(`ERR unknown subcommand '${subRaw}'. Try SENTINEL HELP.`);
+const getMaster = (core: SentinelCore, name: string | undefined): Instance | null =>
+  core.masters.get(name ?? '') ?? null;
+
+function mastersCommand(core: SentinelCore): Out {
+  return arr([...core.masters.values()].map((m) => instanceRecord(core, m)));
+}
+
+function masterCommand(core: SentinelCore, args: string[]): Out {
+  const m = getMaster(core, args[1]);
+  return m ? instanceRecord(core, m) : err(ERR_NO_SUCH_MASTER);
+}
+
+/** REPLICAS and SLAVES. */
+function replicasCommand(core: SentinelCore, args: string[]): Out {
+  const m = getMaster(core, args[1]);
+  if (!m) return err(ERR_NO_SUCH_MASTER);
+  return arr([...m.replicas.values()].filter((r) => r.replicaAnnounced !== 0).map((r) => instanceRecord(core, r)));
+}
+
+function sentinelsCommand(core: SentinelCore, args: string[]): Out {
+  const m = getMaster(core, args[1]);
+  if (!m) return err(ERR_NO_SUCH_MASTER);
+  return arr([...m.sentinels.values()].map((s) => instanceRecord(core, s)));
+}
+
+function myidCommand(core: SentinelCore): Out {
+  return bulk(core.myid);
+}
+
+function getMasterAddrCommand(core: SentinelCore, args: string[]): Out {
+  const m = getMaster(core, args[1]);
+  if (!m) return { t: 'nullarray' };
+  // A fenced master is not named as writable: Sentinel-aware clients ask the next sentinel (Vigil).
+  if (m.fenceActive) return { t: 'nullarray' };
+  const addr = core.currentMasterAddr(m);
+  return arr([bulk(core.announceAddr(addr.host)), bulk(addr.port)]);
+}
+
+function isMasterDownCommand(core: SentinelCore, args: string[]): Out {
+  const a = (i: number): string => args[i] ?? '';
+  const port = parseLong(a(2));
+  if (port === null) return err(ERR_NOT_INTEGER);
+  const reqEpoch = parseLong(a(3));
+  if (reqEpoch === null) return err(ERR_NOT_INTEGER);
+  const runid = a(4);
+  // The asker names the master as it announces it: the configured name or the IP it resolved to.
+  const ri =
+    [...core.masters.values()].find(
+      (m) => (m.host === a(1) || core.announceAddr(m.host) === a(1)) && m.port === port,
+    ) ?? null;
+  const isDown = !core.tilt && ri !== null && ri.sdown ? 1 : 0;
+  let leader: string | null = null;
+  let leaderEpoch = 0;
+  if (ri && runid !== '*') {
+    const v = core.voteLeader(ri, reqEpoch, runid);
+    leader = v.leader;
+    leaderEpoch = v.leaderEpoch;
   }
+  return arr([int(isDown), bulk(leader ?? '*'), int(leaderEpoch)]);
+}
+
+function resetCommand(core: SentinelCore, args: string[]): Out {
+  let n = 0;
+  for (const m of [...core.masters.values()]) {
+    if (globMatch(args[1] ?? '', m.name)) {
+      core.resetMaster(m, { sentinels: true, event: true });
+      n++;
+    }
+  }
+  return int(n);
+}
+
+function failoverCommand(core: SentinelCore, args: string[]): Out {
+  // COORDINATED (Valkey 9) asks for what every Vigil manual failover already does when the master is
+  // reachable: writes paused, the chosen replica caught up, then promotion (SentinelCore.failoverCatchUp).
+  const m = getMaster(core, args[1]);
+  if (!m) return err(ERR_NO_SUCH_MASTER);
+  if (m.failoverInProgress) return err('INPROG Failover already in progress');
+  if (core.selectSlave(m) === null) return err('NOGOODSLAVE No suitable replica to promote');
+  core.forceFailover(m);
+  return ok;
+}
+
+function pendingScriptsCommand(_core: SentinelCore, _args: string[], ctx: CommandContext): Out {
+  return ctx.pendingScripts ? ctx.pendingScripts() : arr([]);
+}
+
+function flushconfigCommand(core: SentinelCore): Out {
+  core.flush();
+  return ok;
+}
+
+function removeCommand(core: SentinelCore, args: string[]): Out {
+  const m = getMaster(core, args[1]);
+  if (!m) return err(ERR_NO_SUCH_MASTER);
+  core.removeMaster(m);
+  return ok;
+}
+
+function ckquorumCommand(core: SentinelCore, args: string[]): Out {
+  const m = getMaster(core, args[1]);
+  if (!m) return err(ERR_NO_SUCH_MASTER);
+  let usable = 1;
+  for (const s of m.sentinels.values()) if (!s.sdown && !s.odown) usable++;
+  const voters = m.sentinels.size + 1;
+  const problems: string[] = [];
+  if (usable < m.quorum) problems.push('Not enough available Sentinels to reach the specified quorum for this master');
+  if (usable < Math.floor(voters / 2) + 1)
+    problems.push('Not enough available Sentinels to reach the majority and authorize a failover');
+  if (problems.length > 0) return err(`NOQUORUM ${usable} usable Sentinels. ${problems.join('. ')}`);
+  return { t: 'simple', v: `OK ${usable} usable Sentinels. Quorum and failover authorization can be reached` };
+}
+
+function infoCacheCommand(core: SentinelCore, args: string[]): Out {
+  const out: Out[] = [];
+  const now = core.clock.now();
+  const names = args.slice(1);
+  const seen = new Set<string>();
+  for (const name of names) {
+    const m = core.masters.get(name);
+    if (!m || seen.has(name)) continue;
+    seen.add(name);
+    const entry = (ri: Instance): Out =>
+      arr([
+        int(m.infoRefreshAt !== 0 && ri.infoRefreshAt !== 0 ? now - ri.infoRefreshAt : 0),
+        ri.info !== null ? bulk(ri.info) : { t: 'null' },
+      ]);
+    out.push(bulk(m.name));
+    out.push(arr([entry(m), ...[...m.replicas.values()].map(entry)]));
+  }
+  return arr(out);
+}
+
+function simulateFailureCommand(core: SentinelCore, args: string[]): Out {
+  // Like Redis, every call starts from no flags (SIMULATE-FAILURE HELP clears them).
+  core.simFailure.crashAfterElection = false;
+  core.simFailure.crashAfterPromotion = false;
+  for (const f of args.slice(1)) {
+    const lf = f.toLowerCase();
+    if (lf === 'crash-after-election') {
+      core.simFailure.crashAfterElection = true;
+      core.log(
+        'warning',
+        'Failure simulation: this Sentinel will crash after being successfully elected as failover leader',
+      );
+    } else if (lf === 'crash-after-promotion') {
+      core.simFailure.crashAfterPromotion = true;
+      core.log(
+        'warning',
+        'Failure simulation: this Sentinel will crash after promoting the selected replica to master',
+      );
+    } else if (lf === 'help') {
+      return arr([bulk('crash-after-election'), bulk('crash-after-promotion')]);
+    } else {
+      return err('ERR Unknown failure simulation specified');
+    }
+  }
+  return ok;
+}
+
+function debugCommand(core: SentinelCore, args: string[]): Out {
+  const a = (i: number): string => args[i] ?? '';
+  if (args.length === 1) return map(debugKeys.map(([k, field]) => [k, bulk(core.timings[field])]));
+  for (let j = 1; j < args.length; j += 2) {
+    const key = a(j).toLowerCase();
+    const entry = debugKeys.find(([k]) => k.toLowerCase() === key);
+    if (!entry || j + 1 >= args.length) {
+      return err(`ERR Unknown option or number of arguments for SENTINEL DEBUG '${a(j)}'`);
+    }
+    const v = parseLong(a(j + 1));
+    if (v === null || v <= 0) return err(`ERR Invalid argument '${a(j + 1)}' for SENTINEL DEBUG '${a(j)}'`);
+    core.timings[entry[1]] = v;
+  }
+  return ok;
+}
+
+function helpCommand(): Out {
+  return arr(HELP_LINES.map((l) => ({ t: 'simple', v: l })));
 }
 
 function monitorCommand(core: SentinelCore, args: string[]): Out {
@@ -387,222 +500,4 @@ function monitorCommand(core: SentinelCore, args: string[]): Out {
   };
   core.monitor(mc);
   return ok;
-}
-
-function setCommand(core: SentinelCore, args: string[]): Out {
-  const m = core.masters.get(args[1] ?? '');
-  if (!m) return err(ERR_NO_SUCH_MASTER);
-  let changes = 0;
-  const finish = (reply: Out): Out => {
-    if (changes > 0) core.flush();
-    return reply;
-  };
-  for (let j = 2; j < args.length; j++) {
-    const moreargs = args.length - 1 - j;
-    const option = args[j] ?? '';
-    const lo = option.toLowerCase();
-    const oldJ = j;
-    const badArg = (idx: number): Out =>
-      finish(err(`ERR Invalid argument '${args[idx] ?? ''}' for SENTINEL SET '${option}'`));
-    if (lo === 'down-after-milliseconds' && moreargs > 0) {
-      const v = parseLong(args[++j] ?? '');
-      if (v === null || v <= 0) return badArg(j);
-      core.setDownAfter(m, v);
-      changes++;
-    } else if (lo === 'failover-timeout' && moreargs > 0) {
-      const v = parseLong(args[++j] ?? '');
-      if (v === null || v <= 0) return badArg(j);
-      m.failoverTimeoutMs = v;
-      changes++;
-    } else if (lo === 'parallel-syncs' && moreargs > 0) {
-      const v = parseLong(args[++j] ?? '');
-      if (v === null || v <= 0) return badArg(j);
-      m.parallelSyncs = v;
-      changes++;
-    } else if ((lo === 'notification-script' || lo === 'client-reconfig-script') && moreargs > 0) {
-      const value = args[++j] ?? '';
-      if (core.denyScriptsReconfig) {
-        return finish(
-          err(
-            'ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration',
-          ),
-        );
-      }
-      if (value.length > 0 && !core.isExecutable(value)) {
-        return finish(
-          err(
-            lo === 'notification-script'
-              ? 'ERR Notification script seems non existing or non executable'
-              : 'ERR Client reconfiguration script seems non existing or non executable',
-          ),
-        );
-      }
-      const v = value.length > 0 ? value : undefined;
-      if (lo === 'notification-script') m.notificationScript = v;
-      else m.clientReconfigScript = v;
-      changes++;
-    } else if (lo === 'auth-pass' && moreargs > 0) {
-      const value = args[++j] ?? '';
-      m.authPass = value.length > 0 ? value : undefined;
-      core.dropInstanceConnections(m);
-      changes++;
-    } else if (lo === 'auth-user' && moreargs > 0) {
-      const value = args[++j] ?? '';
-      m.authUser = value.length > 0 ? value : undefined;
-      core.dropInstanceConnections(m);
-      changes++;
-    } else if (lo === 'quorum' && moreargs > 0) {
-      const v = parseLong(args[++j] ?? '');
-      if (v === null || v <= 0) return badArg(j);
-      m.quorum = v;
-      changes++;
-    } else if (lo === 'rename-command' && moreargs > 1) {
-      const oldName = args[++j] ?? '';
-      const newName = args[++j] ?? '';
-      if (oldName.length === 0 || newName.length === 0) return badArg(oldName.length === 0 ? j - 1 : j);
-      if (oldName.toLowerCase() === newName.toLowerCase()) m.renames.delete(oldName.toLowerCase());
-      else m.renames.set(oldName.toLowerCase(), { command: oldName, renamed: newName });
-      changes++;
-    } else if (
-      (lo === 'master-reboot-down-after-period' || lo === 'primary-reboot-down-after-period') &&
-      moreargs > 0
-    ) {
-      const v = parseLong(args[++j] ?? '');
-      if (v === null || v < 0) return badArg(j);
-      m.masterRebootDownAfterPeriodMs = v;
-      changes++;
-    } else if ((lo === 'vigil-fencing' || lo === 'vigil-empty-master-failover') && moreargs > 0) {
-      const v = (args[++j] ?? '').toLowerCase();
-      if (v !== 'yes' && v !== 'no') return badArg(j);
-      if (lo === 'vigil-fencing') m.vigilFencing = v === 'yes';
-      else m.vigilEmptyMasterFailover = v === 'yes';
-      changes++;
-    } else if (lo === 'vigil-fence-delay' && moreargs > 0) {
-      const v = parseLong(args[++j] ?? '');
-      if (v === null || v < 0) return badArg(j);
-      m.vigilFenceDelayMs = v;
-      changes++;
-    } else {
-      return finish(err(`ERR Unknown option or number of arguments for SENTINEL SET '${option}'`));
-    }
-    const vals = args.slice(oldJ + 1, j + 1);
-    if (lo === 'auth-pass') vals[0] = '******';
-    core.event('warning', '+set', m, `${core.details(m)} ${option} ${vals.join(' ')}`);
-  }
-  return finish(ok);
-}
-
-const CONFIG_PARAMS = [
-  'resolve-hostnames',
-  'announce-hostnames',
-  'announce-ip',
-  'announce-port',
-  'sentinel-user',
-  'sentinel-pass',
-  'loglevel',
-];
-
-const LOG_LEVELS = Object.keys(levelRank) as LogLevel[];
-
-function configGetValue(core: SentinelCore, p: string, ctx: CommandContext): Out | null {
-  switch (p) {
-    case 'resolve-hostnames':
-      return bulk(core.resolveHostnames ? 'yes' : 'no');
-    case 'announce-hostnames':
-      return bulk(core.announceHostnames ? 'yes' : 'no');
-    case 'announce-ip':
-      return bulk(core.announceIp ?? '');
-    case 'announce-port':
-      return bulk(core.announcePort);
-    case 'sentinel-user':
-      return bulk(core.sentinelUser ?? '');
-    case 'sentinel-pass':
-      return bulk(core.sentinelPass ?? '');
-    case 'loglevel':
-      return ctx.logLevel ? bulk(ctx.logLevel.get()) : null;
-    default:
-      return null;
-  }
-}
-
-/**
- * SENTINEL CONFIG GET <pattern> / SET <param> <value> [<param> <value> ...]. One pair replies exactly as Redis
- * 7.0; several pairs and `loglevel` are Redis 7.2's: every pair is checked before any is applied (a bad one
- * changes nothing), a repeated parameter is an error, and the file is rewritten once.
- */
-function configCommand(core: SentinelCore, args: string[], ctx: CommandContext): Out {
-  const sub = (args[1] ?? '').toLowerCase();
-  if (sub === 'get' && args.length === 3) {
-    const pattern = args[2] ?? '';
-    const pairs: Array<[string, Out]> = [];
-    for (const p of CONFIG_PARAMS) {
-      if (!globMatch(pattern, p, true)) continue;
-      const v = configGetValue(core, p, ctx);
-      if (v !== null) pairs.push([p, v]);
-    }
-    // A pattern Redis 7.0 answers (`*`) keeps 7.0's reply: `loglevel` (7.2) only shows when asked for alone.
-    if (pairs.length > 1) return map(pairs.filter(([p]) => p !== 'loglevel'));
-    return map(pairs);
-  }
-  if (sub === 'set' && args.length >= 4 && args.length % 2 === 0) {
-    const apply: Array<() => void> = [];
-    const seen = new Set<string>();
-    for (let j = 2; j < args.length; j += 2) {
-      const param = (args[j] ?? '').toLowerCase();
-      const value = args[j + 1] ?? '';
-      const badValue = (): Out => err(`ERR Invalid value '${value}' to SENTINEL CONFIG SET '${args[j] ?? ''}'`);
-      const yesno = (): boolean | null =>
-        value.toLowerCase() === 'yes' ? true : value.toLowerCase() === 'no' ? false : null;
-      if (!CONFIG_PARAMS.includes(param) || (param === 'loglevel' && !ctx.logLevel)) {
-        return err(`ERR Invalid argument '${args[j] ?? ''}' to SENTINEL CONFIG SET`);
-      }
-      if (seen.has(param)) return err(`ERR Duplicate argument '${args[j] ?? ''}' to SENTINEL CONFIG SET`);
-      seen.add(param);
-      switch (param) {
-        case 'resolve-hostnames': {
-          const v = yesno();
-          if (v === null) return badValue();
-          apply.push(() => (core.resolveHostnames = v));
-          break;
-        }
-        case 'announce-hostnames': {
-          const v = yesno();
-          if (v === null) return badValue();
-          apply.push(() => (core.announceHostnames = v));
-          break;
-        }
-        case 'announce-ip':
-          apply.push(() => (core.announceIp = value.length > 0 ? value : undefined));
-          break;
-        case 'announce-port': {
-          const v = parseLong(value);
-          if (v === null || v < 0 || v > 65535) return badValue();
-          apply.push(() => (core.announcePort = v));
-          break;
-        }
-        case 'sentinel-user':
-          apply.push(() => {
-            core.sentinelUser = value.length > 0 ? value : undefined;
-            core.dropSentinelConnections();
-          });
-          break;
-        case 'sentinel-pass':
-          apply.push(() => {
-            core.sentinelPass = value.length > 0 ? value : undefined;
-            core.dropSentinelConnections();
-          });
-          break;
-        case 'loglevel': {
-          const v = LOG_LEVELS.find((l) => l === value.toLowerCase());
-          if (v === undefined) return badValue();
-          apply.push(() => ctx.logLevel?.set(v));
-          break;
-        }
-      }
-    }
-    for (const f of apply) f();
-    core.flush();
-    return ok;
-  }
-  return err('ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.');
 }

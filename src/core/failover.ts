@@ -165,6 +165,11 @@ export function failoverWaitStart(core: CoreState, m: Instance): void {
 
 /** sentinelSelectSlave: the best promotable replica, or null. */
 export function selectSlave(core: CoreState, m: Instance): Instance | null {
+  return promotionCandidates(core, m)[0] ?? null;
+}
+
+/** The replicas sentinelSelectSlave accepts, best first. */
+export function promotionCandidates(core: CoreState, m: Instance): Instance[] {
   const now = core.now();
   let maxMasterDownMs = 0;
   if (m.sdown) maxMasterDownMs += now - m.sdownSince;
@@ -181,7 +186,7 @@ export function selectSlave(core: CoreState, m: Instance): Instance | null {
     candidates.push(r);
   }
   candidates.sort(compareSlavesForPromotion);
-  return candidates[0] ?? null;
+  return candidates;
 }
 
 export function failoverSelectSlave(core: CoreState, m: Instance): void {

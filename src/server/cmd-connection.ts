@@ -44,7 +44,7 @@ export function validClientName(name: Buffer): boolean {
   return true;
 }
 
-export function helloReply(core: ServerCore, s: Session): Out {
+function helloReply(core: ServerCore, s: Session): Out {
   return R.map([
     [R.bulk('server'), R.bulk('redis')],
     [R.bulk('version'), R.bulk(core.options.identity.redisVersion)],

@@ -8,7 +8,7 @@ const SECTIONS = ['server', 'clients', 'stats', 'cpu', 'sentinel'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** Section selection as Redis 7.0 genInfoSectionDict + sentinelInfoCommand. */
-export function selectSections(args: readonly string[]): Set<Section> {
+function selectSections(args: readonly string[]): Set<Section> {
   const out = new Set<Section>();
   if (args.length === 0) return new Set(SECTIONS);
   for (const a of args) {

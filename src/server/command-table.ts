@@ -3,6 +3,7 @@
 // redis-sentinel 7.0.15). Pure: no I/O.
 import { R } from '../resp/index.js';
 import type { Out } from '../resp/index.js';
+import { lookupSubcommand } from '../core/commands.js';
 import { SENTINEL_COMMANDS } from './command-data.js';
 import { SENTINEL_COMMAND_DOCS } from './command-docs-data.js';
 
@@ -110,37 +111,27 @@ export function resolve(argv: readonly string[]): Resolved {
   let cmd: CommandEntry = top;
   if (top.subList.length > 0 && argv.length >= 2) {
     const typed = (argv[1] ?? '').toLowerCase();
-    const sub = top.subs.get((top.name === 'sentinel' ? SENTINEL_SUBCOMMAND_ALIASES[typed] : undefined) ?? typed);
+    // SENTINEL takes Valkey 8's names too (the core's table lists them as aliases), run and ACL-checked as the
+    // Redis 7.0 subcommand; they are not table entries, so COMMAND, COMMAND LIST/DOCS and HELP stay 7.0's.
+    const sub = top.subs.get((top.name === 'sentinel' ? lookupSubcommand(typed)?.name : undefined) ?? typed);
     if (!sub) return { kind: 'unknown-subcommand', container: top };
     cmd = sub;
   }
-  if (!arityOk(cmd.arity, argv.length) && !coordinatedFailover(cmd, argv)) return { kind: 'arity', cmd };
+  if (!arityOk(cmd.arity, argv.length) && !sentinelAlsoAccepts(cmd, argv)) return { kind: 'arity', cmd };
   return { kind: 'ok', cmd };
 }
 
 /**
- * Valkey 8's SENTINEL subcommand names, run as (and ACL-checked as) their Redis 7.0 counterpart. They are not in
- * the table, so COMMAND, COMMAND LIST/DOCS and SENTINEL HELP stay exactly Redis 7.0's. The core keeps the same
- * map (src/core/commands.ts, SUBCOMMAND_ALIASES; a unit test checks they agree).
+ * A SENTINEL subcommand's extra argument lists (Valkey 9's `FAILOVER <name> COORDINATED`), as the core's table
+ * declares them, so the server's arity check and the core's agree.
  */
-export const SENTINEL_SUBCOMMAND_ALIASES: Readonly<Record<string, string>> = {
-  primary: 'master',
-  primaries: 'masters',
-  'get-primary-addr-by-name': 'get-master-addr-by-name',
-  'is-primary-down-by-addr': 'is-master-down-by-addr',
-};
-
-/** Valkey 9's `SENTINEL FAILOVER <name> COORDINATED`: the one extra word the 7.0 arity (3) lets through. */
-function coordinatedFailover(cmd: CommandEntry, argv: readonly string[]): boolean {
-  return cmd.name === 'sentinel|failover' && argv.length === 4 && (argv[3] ?? '').toLowerCase() === 'coordinated';
+function sentinelAlsoAccepts(cmd: CommandEntry, argv: readonly string[]): boolean {
+  if (cmd.parent?.name !== 'sentinel') return false;
+  return lookupSubcommand(cmd.name.slice('sentinel|'.length))?.alsoAccepts?.(argv.slice(1)) ?? false;
 }
 
 export function arityOk(arity: number, argc: number): boolean {
   return arity >= 0 ? argc === arity : argc >= -arity;
-}
-
-export function hasFlag(cmd: CommandSpec, flag: string): boolean {
-  return cmd.flags.includes(flag);
 }
 
 /** COMMAND INFO element for one command (10 fields; subcommands nested), as Redis 7.0 prints it. */

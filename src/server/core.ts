@@ -406,7 +406,7 @@ export class ServerCore {
 }
 
 /** Split a config line the way Redis's sdssplitargs does for the common cases (quotes, escapes). */
-export function splitConfigArgs(line: string): string[] {
+function splitConfigArgs(line: string): string[] {
   const out: string[] = [];
   let i = 0;
   while (i < line.length) {

@@ -65,7 +65,7 @@ export interface ServerOptions {
   now?: () => number;
 }
 
-export const DEFAULT_BIND: readonly string[] = ['*', '-::*'];
+const DEFAULT_BIND: readonly string[] = ['*', '-::*'];
 
 export interface ResolvedOptions {
   port: number;

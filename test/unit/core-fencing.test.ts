@@ -223,6 +223,12 @@ void test('empty master - a master that restarts empty while its replica holds d
   restartMaster(w, withKeys('9'.repeat(40), 0));
   assert.ok(w.net.eventTypes().includes('+reboot'));
   assert.ok(w.net.eventTypes().includes('+vigil-empty-master'));
+  // Demoted at once to a replica of the replica holding the data, before any failover.
+  assert.ok(w.net.eventTypes().includes('+vigil-empty-master-demoted'));
+  const sent = w.net.cmdLink(6379)!.sent.map((c) => c.cmd.join(' '));
+  const at = sent.indexOf('SLAVEOF 127.0.0.1 6380');
+  assert.ok(at > 0 && sent[at - 1] === 'MULTI', sent.join(' | '));
+  assert.ok(sent.slice(at).includes('EXEC'));
   w.clock.t += 100;
   w.net.tick();
   assert.equal(m.sdown, true, 'SDOWN without waiting for down-after');
@@ -233,6 +239,7 @@ void test('empty master - a master that restarts empty while its replica holds d
   w2.net.core.masters.get('mymaster')!.replicas.get('127.0.0.1:6380')!.info = replica.info;
   restartMaster(w2, withKeys('9'.repeat(40), 0));
   assert.ok(!w2.net.eventTypes().includes('+vigil-empty-master'));
+  assert.ok(!w2.net.cmdLink(6379)!.sent.some((c) => c.cmd[0] === 'SLAVEOF'));
 });
 
 void test('fencing - the vigil-* directives parse, rewrite only when not default, and SENTINEL SET changes them', async () => {
