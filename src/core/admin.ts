@@ -9,6 +9,7 @@ import { Instance, replicaName } from './instance.js';
 import { closeAllLinks, closeLink, releaseLink, tryConnectionSharing } from './links.js';
 import { currentMasterAddr } from './monitor.js';
 import type { CoreState } from './state.js';
+import { addReplica } from './info-refresh.js';
 
 export function loadMaster(core: CoreState, mc: MasterConfig): void {
   const now = core.clock.now();
@@ -30,7 +31,7 @@ export function loadMaster(core: CoreState, mc: MasterConfig): void {
   if (mc.leader !== undefined) m.leader = mc.leader;
   if (m.configEpoch > core.currentEpoch) core.currentEpoch = m.configEpoch;
   core.masters.set(m.name, m);
-  for (const r of mc.knownReplicas) core.addReplica(m, r.host, r.port);
+  for (const r of mc.knownReplicas) addReplica(core, m, r.host, r.port);
   for (const s of mc.knownSentinels) {
     if (s.runId === core.myid) continue;
     const si = new Instance('sentinel', s.runId, s.host, s.port, m, now, m.downAfterMs);
@@ -113,7 +114,7 @@ export function resetMasterAndChangeAddress(core: CoreState, m: Instance, host: 
     s.askSentAt = 0;
   }
   for (const a of keep) {
-    const r = core.addReplica(m, a.host, a.port);
+    const r = addReplica(core, m, a.host, a.port);
     if (r) core.event('notice', '+slave', r, core.details(r));
   }
   const deposed = moved ? m.replicas.get(replicaName(old.host, old.port)) : undefined;

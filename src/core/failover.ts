@@ -22,6 +22,7 @@ import { sendInfo } from './monitor.js';
 import type { CoreState } from './state.js';
 import { ctime } from './timefmt.js';
 import { MAX_DESYNC_MS } from './types.js';
+import { minReplicasSet } from './fencing-actions.js';
 
 /** How long select_slave waits for an INFO already in flight before giving up (Redis: no wait). */
 const SELECT_WAIT_INFO_MS = 1000;
@@ -319,7 +320,7 @@ export function sendSlaveOf(
   send(core, ri, [cmdName(core, ri, 'MULTI')], 'ignore');
   send(core, ri, [cmdName(core, ri, 'SLAVEOF'), host, port], 'ignore');
   // A fenced old master gets its own min-replicas settings back before CONFIG REWRITE can persist the fence.
-  if (restore) send(core, ri, core.minReplicasSet(ri, restore.toWrite, restore.maxLag), 'ignore');
+  if (restore) send(core, ri, minReplicasSet(core, ri, restore.toWrite, restore.maxLag), 'ignore');
   send(core, ri, [cmdName(core, ri, 'CONFIG'), 'REWRITE'], 'ignore');
   if (killIds === undefined) {
     send(core, ri, [cmdName(core, ri, 'CLIENT'), 'KILL', 'TYPE', 'normal'], 'ignore');

@@ -15,6 +15,8 @@ import { sendInfo, sendPing } from './monitor.js';
 import type { CoreState } from './state.js';
 import { HELLO_CHANNEL, MAX_PENDING_COMMANDS } from './types.js';
 import type { Effect, LinkKind, ReplyTag } from './types.js';
+import { refreshInfo } from './info-refresh.js';
+import { minReplicasGet, onFenceReply } from './fencing-actions.js';
 
 const FAST_RECONNECT_MS = 100;
 
@@ -207,7 +209,7 @@ export function onReply(core: CoreState, linkId: number, tag: ReplyTag, reply: R
     case 'info': {
       if (ri.infoInFlight > 0) ri.infoInFlight--;
       const text = infoText(reply);
-      if (text !== null) core.refreshInfo(ri, text);
+      if (text !== null) refreshInfo(core, ri, text);
       if (ri.kind === 'replica' && ri.owner.failoverState === 'select_slave') core.urgent = true;
       if (ri.kind === 'replica' && ri.promoted && ri.owner.failoverState === 'send_slaveof_noone') core.urgent = true;
       break;
@@ -234,7 +236,7 @@ export function onReply(core: CoreState, linkId: number, tag: ReplyTag, reply: R
     case 'fence-set':
     case 'fence-clients':
     case 'fence-check':
-      core.onFenceReply(ri, tag, reply);
+      onFenceReply(core, ri, tag, reply);
       break;
     case 'is-master-down':
       receiveIsMasterDownReply(core, ri, reply, sent?.askAddr);
@@ -283,7 +285,7 @@ export function reconnect(core: CoreState, ri: Instance): void {
       // A new connection may mean a restarted server: learn its run id and role now, not an INFO period later
       // (an empty restarted master must be noticed before its replicas resync), and remove a stale fence.
       sendInfo(core, ri);
-      send(core, ri, core.minReplicasGet(ri), 'fence-check');
+      send(core, ri, minReplicasGet(core, ri), 'fence-check');
     }
     // Redis: INFO follows on the same tick through the periodic commands.
   }

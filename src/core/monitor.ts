@@ -10,6 +10,7 @@ import { cmdName, reconnect, send } from './links.js';
 import type { CoreState } from './state.js';
 import { HELLO_CHANNEL, MAX_PENDING_COMMANDS } from './types.js';
 import type { Effect } from './types.js';
+import { fenceStep } from './fencing-actions.js';
 
 const FAST_PROMOTION_POLL_MS = 50;
 const FAST_RECONF_POLL_MS = 200;
@@ -79,7 +80,7 @@ export function handleInstance(core: CoreState, ri: Instance): void {
   }
   checkSdown(core, ri);
   if (ri.kind === 'master') {
-    core.fenceStep(ri);
+    fenceStep(core, ri);
     checkOdown(core, ri);
     if (startFailoverIfNeeded(core, ri)) askOthers(core, ri, true);
     failoverStateMachine(core, ri);

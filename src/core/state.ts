@@ -1,17 +1,14 @@
 // The core's state: everything one sentinel knows (masters and their replicas and peers, epochs, TILT, the open
 // links) plus the effect queue and the helpers every room uses (events, log lines, `%@` details, announced
-// addresses). The rooms of the core (links.ts, monitor.ts, info-refresh, hello-handling.ts, down.ts, election.ts,
-// failover.ts, manual-failover.ts, fencing, admin.ts) are plain functions over this object; SentinelCore
-// (sentinel.ts) extends it and is the public facade. Pure, like the rest of src/core: no I/O, no timers, no Date.
-//
-// The abstract methods are the rooms that still live in sentinel.ts (INFO refresh and the fencing/empty-master
-// actions); they move out, and leave this list, once the concurrent change to the empty-master protection lands.
+// addresses). The rooms of the core (links.ts, monitor.ts, info-refresh.ts, hello-handling.ts, down.ts,
+// election.ts, failover.ts, manual-failover.ts, fencing-actions.ts, admin.ts) are plain functions over this
+// object; SentinelCore (sentinel.ts) extends it and is the public facade. Pure, like the rest of src/core: no
+// I/O, no timers, no Date.
 import type { SentinelGlobals } from '../config/types.js';
-import type { Reply } from '../resp/types.js';
 import { RateLimitedWarning } from './hello.js';
 import type { Instance, InstanceLink } from './instance.js';
 import { defaultTimings } from './types.js';
-import type { Clock, Effect, LinkKind, LogLevel, ReplyTag, Rng, Timings } from './types.js';
+import type { Clock, Effect, LinkKind, LogLevel, Rng, Timings } from './types.js';
 
 export interface CoreOptions {
   clock: Clock;
@@ -34,7 +31,7 @@ export interface LinkRef {
   link: InstanceLink;
 }
 
-export abstract class CoreState {
+export class CoreState {
   readonly clock: Clock;
   readonly rng: Rng;
   readonly timings: Timings;
@@ -86,14 +83,6 @@ export abstract class CoreState {
     this.announceHostnames = globals.announceHostnames;
     this.previousTickAt = this.clock.now();
   }
-
-  // Rooms still in sentinel.ts (see the header).
-  abstract refreshInfo(ri: Instance, text: string): void;
-  abstract addReplica(m: Instance, host: string, port: number): Instance | null;
-  abstract fenceStep(m: Instance): void;
-  abstract minReplicasGet(ri: Instance): string[];
-  abstract minReplicasSet(ri: Instance, toWrite: number, maxLag: number): string[];
-  abstract onFenceReply(ri: Instance, tag: ReplyTag, reply: Reply): void;
 
   // ===================================================================================================
   // Effects plumbing
