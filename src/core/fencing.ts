@@ -1,5 +1,5 @@
-// Split-brain fencing (Vigil; Redis Sentinel has none). Pure decisions over a master's record; sentinel.ts
-// sends the commands. Contract:
+// Split-brain fencing (Vigil; Redis Sentinel has none). Pure decisions over a master's record;
+// fencing-actions.ts sends the commands. Contract:
 //
 // - A sentinel fences a master it still reaches when the sentinels it has lost contact with could, together,
 //   elect a leader and agree the master is down (they are a majority of the voters and at least the quorum) —

@@ -1,5 +1,5 @@
 // The records the core keeps per monitored master, replica and peer sentinel (Redis's sentinelRedisInstance).
-// Plain mutable data; all decisions live in sentinel.ts. Pure: no I/O.
+// Plain mutable data; all decisions live in the core's rooms (sentinel.ts lists them). Pure: no I/O.
 
 import type { ReplyTag } from './types.js';
 
