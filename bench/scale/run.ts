@@ -5,8 +5,11 @@
 // master (with one replica) to the first +switch-master while all the others are monitored.
 //
 //   npx tsx bench/scale/run.ts [--masters 200] [--replicas 0] [--warmup 15] [--window 40] [--impl both|vigil|redis]
-//                              [--down-after 5000] [--failover] [--profile DIR] [--node-args '--flag ...']
+//                              [--down-after 5000] [--failover] [--profile DIR] ['--node-args=--flag ...']
 //                              [--out bench/scale/results.json]
+//
+// --node-args (Vigil only; the `=` form, since the value starts with a dash) come after SENTINEL_NODE_FLAGS, so
+// they override them: e.g. '--node-args=--optimize-for-size' to compare V8 flag sets.
 //
 // Both fleets run at once so that whatever else loads this shared machine loads both. CPU comes from
 // /proc/PID/stat (utime+stime) deltas over the window, RSS from /proc/PID/status at its end, commands from each
@@ -196,7 +199,12 @@ async function main(): Promise<void> {
     for (const impl of IMPLS) {
       const t = Date.now();
       fleets.push(await startFleet(h, impl));
-      console.log(`${impl}: sentinel pids ${fleets.at(-1)!.sentinels.map((x) => x.pid).join(' ')}`);
+      console.log(
+        `${impl}: sentinel pids ${fleets
+          .at(-1)!
+          .sentinels.map((x) => x.pid)
+          .join(' ')}`,
+      );
       console.log(`${impl}: fleet up in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     }
     console.log(

@@ -54,6 +54,23 @@ export const LINK_LIMITS = Object.freeze({
   maxReplyBytes: 64 * 1024 * 1024,
 });
 
+/**
+ * Plain-TCP links read into this one buffer (`onread`), bypassing the Readable stream: at 200 masters the
+ * stream's per-read machinery (Readable.push, addChunk, emit, maybeReadMore) was ~3 % of the sentinel's CPU
+ * (bench/scale profile, docs/benchmarks.md). Reads are delivered synchronously and each is copied out before the
+ * callback returns (the decoder may keep slices of what it is given), so one buffer serves every link.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** Links with queued commands, written by one microtask (see Link.write). */
+let dirtyLinks: Array<Link<unknown>> = [];
+
+function flushDirtyLinks(): void {
+  const links = dirtyLinks;
+  dirtyLinks = [];
+  for (const l of links) Link.flush(l);
+}
+
 export class Link<Tag> {
   private readonly socket: net.Socket;
   private readonly decoder = new ReplyDecoder({
@@ -74,7 +91,17 @@ export class Link<Tag> {
     private readonly opts: LinkOptions,
     private readonly handlers: LinkHandlers<Tag>,
   ) {
-    const connectOpts: net.NetConnectOpts = { host: opts.host, port: opts.port };
+    const connectOpts: net.NetConnectOpts = {
+      host: opts.host,
+      port: opts.port,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n, buf) => {
+          this.onData(Buffer.from(buf.subarray(0, n)));
+          return true;
+        },
+      },
+    };
     if (opts.localAddress !== undefined) connectOpts.localAddress = opts.localAddress;
     this.socket =
       opts.tls === undefined
@@ -89,7 +116,8 @@ export class Link<Tag> {
     this.socket.on('error', (e) => this.fail(e.message));
     this.socket.on('close', () => this.fail('connection closed'));
     this.socket.on('end', () => this.fail('connection closed by peer'));
-    this.socket.on('data', (chunk) => this.onData(chunk));
+    // TLS links (no `onread` in tls.connect) read through the stream.
+    if (opts.tls !== undefined) this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on(opts.tls === undefined ? 'connect' : 'secureConnect', () => {
       if (this.connectTimer) clearTimeout(this.connectTimer);
       this.connectTimer = null;
@@ -127,7 +155,17 @@ export class Link<Tag> {
   private write(cmd: string[]): void {
     if (this.closed) return;
     this.outq.push(encodeCommand(cmd));
-    if (this.outq.length === 1) queueMicrotask(() => this.flushOut());
+    if (this.outq.length === 1) {
+      // One microtask for every link written in this batch, not one per link (each costs an async-context
+      // wrapper: ~2 % of the profile's samples at 200 masters, whose sentinel PINGs 200 links per second).
+      dirtyLinks.push(this);
+      if (dirtyLinks.length === 1) queueMicrotask(flushDirtyLinks);
+    }
+  }
+
+  /** @internal Called by flushDirtyLinks. */
+  static flush(l: Link<unknown>): void {
+    l.flushOut();
   }
 
   private flushOut(): void {

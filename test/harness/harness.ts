@@ -288,7 +288,10 @@ export class Harness {
       prefix = [];
     } else {
       ({ cmd, args: prefix } = vigilSentinelCommand());
-      prefix = [...(opts.nodeArgs ?? []), ...prefix];
+      // Right after SENTINEL_NODE_FLAGS (which lead the list), so that a flag given here overrides them (V8
+      // takes the last occurrence).
+      const n = SENTINEL_NODE_FLAGS.length;
+      prefix = [...prefix.slice(0, n), ...(opts.nodeArgs ?? []), ...prefix.slice(n)];
     }
     const args = [...prefix, confPath, '--port', String(port), ...(opts.args ?? [])];
     const proc = await this.serverProc(
