@@ -39,6 +39,7 @@ export interface ParseOptions {
   dirError?: (absDir: string) => string | null;
 }
 
+import { normaliseIpv4 } from './ip.js';
 import { newMasterConfig } from './master.js';
 export { DEFAULT_DOWN_AFTER_MS, DEFAULT_FAILOVER_TIMEOUT_MS, DEFAULT_PARALLEL_SYNCS, newMasterConfig } from './master.js';
 export const SENTINEL_DEFAULT_PORT = 26379;
@@ -184,30 +185,9 @@ function yesNo(s: string): boolean | null {
   return l === 'yes' ? true : l === 'no' ? false : null;
 }
 
-/**
- * IPv4 in any form glibc's numeric getaddrinfo accepts (inet_aton: 1-4 parts, decimal/octal/hex), normalised to a
- * dotted quad the way Redis stores it; IPv6 literals are kept as written. Returns null for non-IPs.
- */
+/** IPv6 literals are kept as written; IPv4 in inet_aton form becomes a dotted quad (ip.ts). Null for non-IPs. */
 export function normaliseIpLiteral(host: string): string | null {
-  if (isIP(host) === 6) return host;
-  const parts = host.split('.');
-  if (parts.length < 1 || parts.length > 4) return null;
-  const nums: number[] = [];
-  for (const p of parts) {
-    let n: number;
-    if (/^0[xX][0-9a-fA-F]*$/.test(p)) n = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
-    else if (/^0[0-7]*$/.test(p)) n = p.length === 1 ? 0 : parseInt(p.slice(1), 8);
-    else if (/^[1-9][0-9]*$/.test(p)) n = parseInt(p, 10);
-    else return null;
-    nums.push(n);
-  }
-  const last = nums.length - 1;
-  for (let i = 0; i < last; i++) if ((nums[i] as number) > 255) return null;
-  const maxLast = [0xffffffff, 0xffffff, 0xffff, 0xff][last] as number;
-  if ((nums[last] as number) > maxLast) return null;
-  let v = nums[last] as number;
-  for (let i = 0; i < last; i++) v += (nums[i] as number) * 2 ** (8 * (3 - i));
-  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+  return isIP(host) === 6 ? host : normaliseIpv4(host);
 }
 
 // ---- ACL `user` lines (syntax only; command/category names are checked when ACLs are loaded) ----------------

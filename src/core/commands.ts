@@ -1,6 +1,7 @@
 // SENTINEL <subcommand> handling: arity, argument validation, exact reply shapes and error texts of Redis
 // 7.0.15 (sentinelCommand, sentinel.c:3754-4127), built as `Out` frames (maps flatten to arrays in RESP2).
 // Pure: reads and mutates the core, returns frames; effects are drained by the caller.
+import { normaliseIpv4 } from '../config/ip.js';
 import { newMasterConfig } from '../config/master.js';
 import type { Out } from '../resp/types.js';
 import { globMatch } from './glob.js';
@@ -474,7 +475,10 @@ function helpCommand(): Out {
 }
 
 function monitorCommand(core: SentinelCore, args: string[]): Out {
-  const [, name = '', host = '', portS = '', quorumS = ''] = args;
+  const [, name = '', given = '', portS = '', quorumS = ''] = args;
+  // Redis resolves the address at once: an IPv4 literal in inet_aton form is stored (and answered, and written)
+  // as its dotted quad (measured: MONITOR m 127.1 -> 127.0.0.1, m 0 -> 0.0.0.0).
+  const host = normaliseIpv4(given) ?? given;
   const quorum = parseLong(quorumS);
   if (quorum === null) return err('ERR Invalid quorum');
   const port = parseLong(portS);

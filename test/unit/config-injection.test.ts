@@ -15,6 +15,7 @@ import {
   rewriteConfig,
   splitArgs,
 } from '../../src/config/index.js';
+import { normaliseIpLiteral } from '../../src/config/parse.js';
 import type { PersistedState } from '../../src/config/types.js';
 import { sentinelCommand } from '../../src/core/commands.js';
 import { Acl, AclRuleError, hasSpaceOrNul } from '../../src/server/acl.js';
@@ -74,6 +75,16 @@ interface Inputs {
   password: string;
 }
 
+/**
+ * An address as stored from a hello or an INFO. IPv4 literals in inet_aton form ("0", "1.2") are left out: the
+ * parser reads every address back as Redis resolves it (0.0.0.0, 1.0.0.2), a normalisation, not an escaping matter
+ * (seen as a flake: replica host "0" came back "0.0.0.0").
+ */
+const storedHost = nonEmpty.filter((h) => {
+  const ip = normaliseIpLiteral(h);
+  return ip === null || ip === h;
+});
+
 const inputs: fc.Arbitrary<Inputs> = fc.record({
   name: value,
   host: nonEmpty,
@@ -84,8 +95,8 @@ const inputs: fc.Arbitrary<Inputs> = fc.record({
   announceIp: value,
   sentinelUser: value,
   sentinelPass: value,
-  replicaHost: nonEmpty,
-  sentinelHost: nonEmpty,
+  replicaHost: storedHost,
+  sentinelHost: storedHost,
   runId: nonEmpty,
   user: value,
   keyPattern: value,

@@ -205,3 +205,20 @@ void test('commands - SENTINEL SET validates, emits +set and flushes', () => {
     v: 'ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration',
   });
 });
+
+void test('commands - MONITOR stores an inet_aton IPv4 literal as its dotted quad, as redis-sentinel 7.0.15 does', () => {
+  // Measured on redis-sentinel 7.0.15: MONITOR m 127.1 / 0 / 0x7f.1 answer OK and get-master-addr-by-name gives
+  // 127.0.0.1 / 0.0.0.0 / 127.0.0.1 (the rewritten file too), with resolve-hostnames off.
+  const { core } = makeCore({ masters: [] });
+  for (const [given, ip] of [
+    ['127.1', '127.0.0.1'],
+    ['0', '0.0.0.0'],
+    ['0x7f.1', '127.0.0.1'],
+  ] as const) {
+    assert.deepEqual(sentinelCommand(core, ['MONITOR', `m${given}`, given, '6379', '2']), { t: 'simple', v: 'OK' });
+    const addr = sentinelCommand(core, ['GET-MASTER-ADDR-BY-NAME', `m${given}`]) as { v: Array<{ v: string }> };
+    assert.equal(addr.v[0]?.v, ip);
+    assert.equal(core.snapshot().masters.find((m) => m.name === `m${given}`)?.host, ip);
+  }
+  assert.match(JSON.stringify(sentinelCommand(core, ['MONITOR', 'bad', 'not-an-ip', '6379', '2'])), /Invalid IP/);
+});
