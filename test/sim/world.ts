@@ -29,6 +29,7 @@
 //     quorum (every +try-failover);
 //  I6 no fence while a majority is reachable: a +vigil-fence only when the fencer could not have talked to a
 //     majority of the sentinels within the fence delay (every +vigil-fence).
+import { newMasterConfig } from '../../src/config/master.js';
 import type { MasterConfig, PersistedState } from '../../src/config/types.js';
 import type { SentinelCore } from '../../src/core/sentinel.js';
 import type { Effect, ReplyTag } from '../../src/core/types.js';
@@ -318,22 +319,11 @@ export function runSimulation(o: SimOptions): SimResult {
   /** Lockstep class: from the cut to the promotion on the majority side, ms (null: none within the cut). */
   let l1Ms: number | null = null;
 
-  const baseMaster: MasterConfig = {
-    name: 'mymaster',
-    host: HOST,
-    port: 6379,
-    quorum,
-    // The lockstep class uses the issue-13 group (down-after 2000, failover-timeout 10000).
+  // The lockstep class uses the issue-13 group (down-after 2000, failover-timeout 10000).
+  const baseMaster: MasterConfig = newMasterConfig('mymaster', HOST, 6379, quorum, {
     downAfterMs: lockstep ? 2000 : 1000,
     failoverTimeoutMs: lockstep ? 10_000 : 3000,
-    parallelSyncs: 1,
-    masterRebootDownAfterPeriodMs: 0,
-    renamedCommands: [],
-    configEpoch: 0,
-    leaderEpoch: 0,
-    knownReplicas: [],
-    knownSentinels: [],
-  };
+  });
   // I5: a sentinel's SDOWN report counts for ASK-PERIOD × 5 after its reply (plus message latency).
   const reportValidMs = 5 * 1000 + 100;
   // Ground truth: that SDOWN needed down-after without a reply, and a sentinel may keep seeing a master down for

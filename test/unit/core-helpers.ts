@@ -1,5 +1,6 @@
 // Test helpers for the deterministic core: a manual clock, a seeded rng, and a tiny fake network that records
 // the core's effects and lets a test answer them.
+import { newMasterConfig } from '../../src/config/master.js';
 import type { MasterConfig, SentinelGlobals } from '../../src/config/types.js';
 import { SentinelCore } from '../../src/core/sentinel.js';
 import type { Effect, ReplyTag, Timings } from '../../src/core/types.js';
@@ -28,19 +29,7 @@ export function seededRng(seed = 1): { int(n: number): number } {
 
 export function masterConfig(over: Partial<MasterConfig> = {}): MasterConfig {
   return {
-    name: 'mymaster',
-    host: '127.0.0.1',
-    port: 6379,
-    quorum: 2,
-    downAfterMs: 1000,
-    failoverTimeoutMs: 6000,
-    parallelSyncs: 1,
-    masterRebootDownAfterPeriodMs: 0,
-    renamedCommands: [],
-    configEpoch: 0,
-    leaderEpoch: 0,
-    knownReplicas: [],
-    knownSentinels: [],
+    ...newMasterConfig('mymaster', '127.0.0.1', 6379, 2, { downAfterMs: 1000, failoverTimeoutMs: 6000 }),
     ...over,
   };
 }
