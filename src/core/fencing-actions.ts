@@ -13,16 +13,15 @@ import {
   FENCE_DEBOUNCE_MS,
   FENCE_LIFT_AFTER_PUBLISH_PERIODS,
   FENCE_RENEW_MS,
+  emptyRestart,
   isLoading,
-  keyspaceKeys,
   othersCouldFailOver,
   parseMinReplicas,
   peersOutOfContact,
-  replicasAhead,
-  replicasWithData,
+  reportedAhead,
+  reportedKeys,
   unfencedValue,
 } from './fencing.js';
-import { parseInfo } from './info.js';
 import { Instance } from './instance.js';
 import { cmdName, infoText, send } from './links.js';
 import { peerPingPeriod, sendInfo } from './monitor.js';
@@ -153,27 +152,22 @@ export function fenceFailure(core: CoreState, m: Instance, why: string): void {
 }
 
 /**
- * Empty-master protection: a master that restarted (new run id) with no keys while a replica's last INFO showed
- * data would wipe that replica when it resyncs. It is treated as SDOWN, so the group fails over to the replica.
+ * Empty-master protection: a master that restarted (new run id) and would wipe its replicas when they resync
+ * (emptyRestart) is treated as SDOWN, so the group fails over to a replica, and is demoted at once meanwhile.
+ * `offset` is the master's `master_repl_offset` from the same INFO.
  */
-export function checkEmptyReboot(core: CoreState, m: Instance, info: string): void {
+export function checkEmptyReboot(core: CoreState, m: Instance, info: string, offset: number | null): void {
   if (!m.vigilEmptyMasterFailover || isLoading(info)) return;
-  const withData = replicasWithData(m);
-  if (withData === 0) return;
-  // Empty, or behind its replicas: clients often write a few keys to the restarted master before our first
-  // INFO of it, so "no keys" alone misses it (the chaos suite's empty-master case: caught 1 run in 3).
-  const offset = parseInfo(info).masterReplOffset;
-  const ahead = offset !== null ? replicasAhead(m, offset) : 0;
-  const empty = keyspaceKeys(info) === 0;
-  if (!empty && ahead === 0) return;
+  const danger = emptyRestart(m, info, offset);
+  if (danger === null) return;
   m.emptyReboot = true;
   core.event(
     'warning',
     '+vigil-empty-master',
     m,
-    empty
-      ? `${core.details(m)} #restarted with an empty dataset while ${withData} replica(s) hold data`
-      : `${core.details(m)} #restarted at replication offset ${offset} behind ${ahead} replica(s)`,
+    danger.empty
+      ? `${core.details(m)} #restarted with an empty dataset while ${danger.withData} replica(s) hold data`
+      : `${core.details(m)} #restarted at replication offset ${offset} behind ${danger.ahead} replica(s)`,
   );
   demoteEmptyMaster(core, m, offset);
 }
@@ -189,8 +183,7 @@ export function checkEmptyReboot(core: CoreState, m: Instance, info: string): vo
  * replicas a replica of one that holds the data; a peer doing the same with another target is harmless.
  */
 export function demoteEmptyMaster(core: CoreState, m: Instance, offset: number | null): void {
-  const holdsData = (r: Instance): boolean =>
-    r.info !== null && (keyspaceKeys(r.info) > 0 || (offset !== null && r.slaveReplOffset > offset));
+  const holdsData = (r: Instance): boolean => reportedKeys(r) || (offset !== null && reportedAhead(r, offset));
   const target = promotionCandidates(core, m).find(holdsData);
   if (target === undefined) return;
   // A replica that resynced from the master before this is empty now, under a small offset: fresh INFO keeps the

@@ -71,8 +71,18 @@ export function peersOutOfContact(m: Instance, now: number, pingPeriodMs: number
 /** How many of this master's replicas last reported keys in their INFO. */
 export function replicasWithData(m: Instance): number {
   let n = 0;
-  for (const r of m.replicas.values()) if (r.info !== null && keyspaceKeys(r.info) > 0) n++;
+  for (const r of m.replicas.values()) if (reportedKeys(r)) n++;
   return n;
+}
+
+/** The replica's last INFO showed keys. */
+export function reportedKeys(r: Instance): boolean {
+  return r.info !== null && keyspaceKeys(r.info) > 0;
+}
+
+/** The replica's last INFO showed a replication offset beyond `masterOffset`. */
+export function reportedAhead(r: Instance, masterOffset: number): boolean {
+  return r.info !== null && r.slaveReplOffset > masterOffset;
 }
 
 /**
@@ -82,8 +92,25 @@ export function replicasWithData(m: Instance): number {
  */
 export function replicasAhead(m: Instance, masterOffset: number): number {
   let n = 0;
-  for (const r of m.replicas.values()) if (r.info !== null && r.slaveReplOffset > masterOffset) n++;
+  for (const r of m.replicas.values()) if (reportedAhead(r, masterOffset)) n++;
   return n;
+}
+
+/**
+ * Why a restarted master would wipe its replicas when they resync: a replica's last INFO showed keys while the
+ * master's INFO shows none (`empty`), or its `master_repl_offset` is behind offsets replicas reported (`ahead`,
+ * which the few keys clients write before our first INFO cannot hide). Null when it is no danger.
+ */
+export function emptyRestart(
+  m: Instance,
+  info: string,
+  offset: number | null,
+): { withData: number; empty: boolean; ahead: number } | null {
+  const withData = replicasWithData(m);
+  if (withData === 0) return null;
+  const ahead = offset !== null ? replicasAhead(m, offset) : 0;
+  const empty = keyspaceKeys(info) === 0;
+  return empty || ahead > 0 ? { withData, empty, ahead } : null;
 }
 
 /** The value to restore from a fenced `min-replicas-to-write`, or null when the value is not a fence. */

@@ -6,7 +6,7 @@
 // SentinelCore (sentinel.ts) is the facade that owns the public API and delegates here. Pure like all of src/core.
 import { callClientReconfScript, sendSlaveOf, setFailoverState } from './failover.js';
 import { checkEmptyReboot } from './fencing-actions.js';
-import { keyspaceKeys, replicasAhead, replicasWithData } from './fencing.js';
+import { emptyRestart } from './fencing.js';
 import { excerpt, isPort, isValidAddress, MAX_REPLICAS_PER_MASTER } from './hello.js';
 import { parseInfo } from './info.js';
 import { Instance, replicaName } from './instance.js';
@@ -23,7 +23,7 @@ export function refreshInfo(core: CoreState, ri: Instance, text: string): void {
     if (ri.runId === null) ri.runId = info.runId;
     else if (ri.runId !== info.runId) {
       core.event('notice', '+reboot', ri, core.details(ri));
-      if (ri.kind === 'master') checkEmptyReboot(core, ri, text);
+      if (ri.kind === 'master') checkEmptyReboot(core, ri, text, info.masterReplOffset);
       if (ri.kind === 'master' && ri.masterRebootDownAfterPeriodMs !== 0) {
         ri.masterReboot = true;
         ri.masterRebootSince = now;
@@ -31,10 +31,8 @@ export function refreshInfo(core: CoreState, ri: Instance, text: string): void {
       ri.runId = info.runId;
     }
   }
-  if (ri.kind === 'master' && ri.emptyReboot) {
-    const ahead = info.masterReplOffset !== null ? replicasAhead(ri, info.masterReplOffset) : 0;
-    if (replicasWithData(ri) === 0 || (keyspaceKeys(text) > 0 && ahead === 0)) ri.emptyReboot = false;
-  }
+  if (ri.kind === 'master' && ri.emptyReboot && emptyRestart(ri, text, info.masterReplOffset) === null)
+    ri.emptyReboot = false;
   if (ri.kind === 'master') {
     for (const r of info.replicas) {
       if (!isValidAddress(r.host, core.resolveHostnames) || !isPort(r.port)) continue;
