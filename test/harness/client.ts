@@ -1,6 +1,7 @@
 // A small RESP client for tests, built on our own codec. Replies come back as values (error replies are
 // RespErrorReply values, not rejections) so tests can compare them; pub/sub messages go to onPush listeners.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { dial } from './ports.js';
 import { ReplyDecoder, encodeCommand, RespPush, type Reply } from '../../src/resp/index.js';
 
 export interface RespClientOptions {
@@ -50,22 +51,7 @@ export class RespClient {
 
   static async connect(port: number, opts: RespClientOptions = {}): Promise<RespClient> {
     const host = opts.host ?? '127.0.0.1';
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ port, host });
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new Error(`connect to ${host}:${port} timed out`));
-      }, opts.connectTimeoutMs ?? 2000);
-      s.once('connect', () => {
-        clearTimeout(timer);
-        s.removeListener('error', reject);
-        resolve(s);
-      });
-      s.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
+    const socket = await dial(host, port, opts.connectTimeoutMs ?? 2000);
     const c = new RespClient(socket, opts);
     if (opts.proto === 3) await c.call('HELLO', '3');
     return c;

@@ -1,6 +1,6 @@
-// Free loopback ports. The kernel picks a free port; we remember what we handed out so two callers in one test
-// process never get the same one while the first has not bound it yet.
-import { createServer } from 'node:net';
+// Free loopback ports, and dialling them. The kernel picks a free port; we remember what we handed out so two
+// callers in one test process never get the same one while the first has not bound it yet.
+import { connect, createServer, type Socket } from 'node:net';
 
 const handedOut = new Set<number>();
 
@@ -23,4 +23,24 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     }
   }
   throw new Error('could not find a free loopback port');
+}
+
+/** A TCP connection to host:port within `timeoutMs`; the socket comes back with no error listener of ours. */
+export function dial(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const s = connect({ port, host });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`connect to ${host}:${port} timed out`));
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
 }

@@ -2,7 +2,8 @@
 // product codec on purpose: it keeps what the product decoder folds away (simple vs bulk string, `$-1` vs `*-1`
 // vs `_`, push vs array), because a drop-in replacement must match the *type* of every value, not just its text.
 // Test-only code.
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { dial } from './ports.js';
 
 /** One decoded frame with its RESP type kept. */
 export type Frame =
@@ -178,22 +179,7 @@ export class WireClient {
 
   static async connect(port: number, opts: WireClientOptions = {}): Promise<WireClient> {
     const host = opts.host ?? '127.0.0.1';
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ port, host });
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new Error(`connect to ${host}:${port} timed out`));
-      }, opts.connectTimeoutMs ?? 3000);
-      s.once('connect', () => {
-        clearTimeout(timer);
-        s.removeAllListeners('error');
-        resolve(s);
-      });
-      s.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
+    const socket = await dial(host, port, opts.connectTimeoutMs ?? 3000);
     return new WireClient(socket, opts.readTimeoutMs ?? 5000);
   }
 
