@@ -294,6 +294,9 @@ export const SCENARIOS: Scenario[] = [
     // their data. (Vigil's check reads the replicas' keyspace from that INFO, so data younger than one INFO
     // period is not protected: see docs/reliability.md.)
     warmupMs: 11000,
+    vigilKnownIssue:
+      'lost the data in 1 of 12 runs (2026-12-03): both replicas resynced 22 ms after the restart, 9 ms before the ' +
+      'first demotion (their reconnect timers run in step), so a strict check fails CI by chance',
     async run(ctx) {
       const m = ctx.cluster.nodes[0]?.redis;
       await m?.kill('SIGKILL');
