@@ -2,7 +2,7 @@
 // sentinels (ours, real redis-sentinel, or a mix) watching them, plus small query helpers.
 import { Harness, RespClient } from '../harness/index.js';
 import type { RedisProc, SentinelImpl, SentinelProc } from '../harness/index.js';
-import type { Reply } from '../../src/resp/types.js';
+import { RespErrorReply, type Reply } from '../../src/resp/types.js';
 
 export interface Cluster {
   h: Harness;
@@ -122,3 +122,22 @@ export async function waitDiscovered(cl: Cluster, timeoutMs = 15000): Promise<vo
 }
 
 export const addrOf = (p: { host: string; port: number }): string => `${p.host}:${p.port}`;
+
+/**
+ * SENTINEL FAILOVER, asked again until it is accepted. A replica that was just discovered or re-pointed is not yet
+ * promotable — the sentinel answers -NOGOODSLAVE (redis-sentinel too) until the replica's link is up and its first
+ * INFO has arrived — and a test that asks once right after discovery fails on a slow machine. Only -NOGOODSLAVE is
+ * retried; any other reply fails at once.
+ */
+export async function failoverAccepted(h: Harness, port: number, ...args: string[]): Promise<void> {
+  const cmd = ['SENTINEL', 'FAILOVER', ...(args.length ? args : ['mymaster'])];
+  let last: Reply = null;
+  await h.waitFor(
+    async () => {
+      last = await call(port, ...cmd);
+      return !(last instanceof RespErrorReply && last.code === 'NOGOODSLAVE');
+    },
+    { name: `${cmd.join(' ')} accepted`, timeoutMs: 15000, intervalMs: 200 },
+  );
+  if (last !== 'OK') throw new Error(`${cmd.join(' ')} answered ${String(last)}`);
+}

@@ -4,6 +4,7 @@ import { Harness } from '../harness/index.js';
 import {
   addrOf,
   call,
+  failoverAccepted,
   masterAddr,
   record,
   role,
@@ -48,7 +49,7 @@ void describe('sentinel - mixed group with real redis-sentinel', () => {
     const cl = await startCluster(h, { impls: ['redis', 'vigil', 'redis'] });
     await waitDiscovered(cl);
     const vigil = cl.sentinels[1]!;
-    assert.equal(await call(vigil.port, 'SENTINEL', 'FAILOVER', 'mymaster'), 'OK');
+    await failoverAccepted(h, vigil.port);
     const newAddr = await h.waitFor(
       async () => {
         const a = await masterAddr(cl.sentinels[0]!);

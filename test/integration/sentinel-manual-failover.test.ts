@@ -10,6 +10,7 @@ import {
   addrOf,
   call,
   collectEvents,
+  failoverAccepted,
   masterAddr,
   record,
   replicasOf,
@@ -78,7 +79,7 @@ for (const impl of ['vigil', 'redis'] as const) {
           await h.waitFor(() => writer.acks >= 500 || writer.error !== '', { name: 'writer running', timeoutMs: 5000 });
           assert.equal(writer.error, '', 'writer healthy before the failover');
 
-          assert.equal(await call(s.port, 'SENTINEL', 'FAILOVER', 'mymaster'), 'OK');
+          await failoverAccepted(h, s.port);
           const newAddr = await h.waitFor(
             async () => {
               const a = await masterAddr(s);
@@ -221,7 +222,7 @@ void describe(
         );
         const events = await collectEvents(leader);
         try {
-          assert.equal(await call(leader.port, 'SENTINEL', 'FAILOVER', 'mymaster'), 'OK');
+          await failoverAccepted(h, leader.port);
           await h.waitFor(async () => (await role(master.port)) === 'slave', {
             name: 'old master demoted',
             timeoutMs: 15000,

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig, persistedStateFromConfig, rewriteConfig } from '../../src/config/index.js';
 import { Harness, freePort, type SentinelImpl } from '../harness/index.js';
-import { addrOf, call, masterAddr, record, replicasOf, startCluster } from './sentinel-helpers.js';
+import { addrOf, call, failoverAccepted, masterAddr, record, replicasOf, startCluster } from './sentinel-helpers.js';
 
 /** What src/config's rewriter makes of `previous` given the state recorded in `next` and the live ACL users. */
 function rewriteFrom(previous: string, next: string, aclUsers: string[]): string {
@@ -87,11 +87,7 @@ void describe('sentinel - config persistence', () => {
       async () => String(await call(cl.replicas[0]!.port, 'INFO', 'replication')).includes('master_link_status:up'),
       { name: 'replica in sync', timeoutMs: 15000, intervalMs: 100 },
     );
-    await h.waitFor(async () => (await call(s.port, 'SENTINEL', 'FAILOVER', 'mymaster')) === 'OK', {
-      name: 'manual failover accepted',
-      timeoutMs: 15000,
-      intervalMs: 500,
-    });
+    await failoverAccepted(h, s.port);
     const target = addrOf(cl.replicas[0]!);
     await h.waitFor(async () => (await masterAddr(s)) === target, {
       name: 'switched',

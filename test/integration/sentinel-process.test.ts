@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, vigilSentinelCommand } from '../harness/index.js';
-import { addrOf, call, collectEvents, masterAddr, record, startCluster } from './sentinel-helpers.js';
+import { addrOf, call, collectEvents, failoverAccepted, masterAddr, record, startCluster } from './sentinel-helpers.js';
 
 void describe('sentinel - process behaviour', () => {
   const h = new Harness();
@@ -66,11 +66,7 @@ void describe('sentinel - process behaviour', () => {
       { name: 'replica in sync', timeoutMs: 15000, intervalMs: 100 },
     );
     // The sentinel may have seen the replica's link down at its first INFO; wait for a fresh one (1 s when down).
-    await h.waitFor(async () => (await call(s.port, 'SENTINEL', 'FAILOVER', 'mymaster')) === 'OK', {
-      name: 'manual failover accepted',
-      timeoutMs: 15000,
-      intervalMs: 500,
-    });
+    await failoverAccepted(h, s.port);
     const target = addrOf(cl.replicas[0]!);
     await h.waitFor(async () => (await masterAddr(s)) === target, {
       name: 'switched',

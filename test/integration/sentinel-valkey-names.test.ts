@@ -5,7 +5,15 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness, missingBinaries, readText } from '../harness/index.js';
-import { addrOf, call, masterAddr, record, startCluster, waitDiscovered } from './sentinel-helpers.js';
+import {
+  addrOf,
+  call,
+  failoverAccepted,
+  masterAddr,
+  record,
+  startCluster,
+  waitDiscovered,
+} from './sentinel-helpers.js';
 
 void describe('sentinel - Valkey and Redis 7.2 names', { skip: missingBinaries('redis-server') }, () => {
   const h = new Harness();
@@ -66,7 +74,7 @@ void describe('sentinel - Valkey and Redis 7.2 names', { skip: missingBinaries('
       },
       { name: 'a connected replica with INFO', timeoutMs: 10000 },
     );
-    assert.equal(await call(s.port, 'SENTINEL', 'FAILOVER', 'mymaster', 'COORDINATED'), 'OK');
+    await failoverAccepted(h, s.port, 'mymaster', 'COORDINATED');
     await h.waitFor(async () => (await masterAddr(s)) === addrOf(cl.replicas[0]!), {
       name: 'failover to the replica',
       timeoutMs: 20000,
