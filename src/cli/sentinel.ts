@@ -1,7 +1,7 @@
 // The sentinel process: `vigil-sentinel /path/to/sentinel.conf [--port N] [--<directive> value ...]`, a drop-in
 // for `redis-sentinel` (src/cli/sentinel-main.ts is the entry file that runs it; `vigil sentinel` calls it too). Loads the config (exiting like Redis when it is missing or not writable), starts the
 // sentinel runtime and the inbound RESP server, flushes the config on SIGTERM/SIGINT and exits.
-import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, openSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LogLevel } from '../core/types.js';
 import { startServer } from '../server/server.js';
@@ -156,6 +156,14 @@ export async function runSentinel(argvIn: string[]): Promise<RunningSentinel> {
   if (cfg.server.requirepass !== undefined) runtimeOpts.requirepass = cfg.server.requirepass;
   if (cfg.server.bindSourceAddr !== undefined) runtimeOpts.bindSourceAddr = cfg.server.bindSourceAddr;
   if (tlsMaterial && cfg.server.tlsReplication) runtimeOpts.tlsClient = () => tlsMaterial!.client;
+  const tracePath = process.env.VIGIL_TRACE_FILE;
+  if (tracePath) {
+    // Debugging aid (docs/testing.md): every input of the core, for `vigil replay-trace`. Written synchronously so
+    // a crash loses nothing; it holds the config's passwords and every hello, hence mode 0600.
+    const fd = openSync(tracePath, 'a', 0o600);
+    runtimeOpts.trace = (line) => writeSync(fd, line + '\n');
+    logger.log('warning', `Recording the core's inputs to ${tracePath} (VIGIL_TRACE_FILE): for debugging only`);
+  }
   const runtime = new SentinelRuntime(runtimeOpts);
 
   const serverOpts: ServerOptions = {

@@ -17,6 +17,8 @@ Usage:
   ${DEMO_HELP.split('\n').join('\n  ')}
   vigil sentinel <sentinel.conf> [--port N] [--<directive> args...]   run a sentinel (same as vigil-sentinel)
   vigil proxy [options]                 run the master-following proxy (vigil proxy --help)
+  vigil replay-trace <file>             replay a VIGIL_TRACE_FILE recording through the core; report the first
+                                        difference (exit 1) or that it replayed identically (exit 0)
   vigil help                            this text
 
 Add --debug to any command for stack traces.`;
@@ -67,6 +69,8 @@ async function dispatch(argv: string[]): Promise<number | undefined> {
       return exitCodeOf(await (await optional('sentinel.js', 'runSentinel', 'the Vigil sentinel'))(rest));
     case 'proxy':
       return exitCodeOf(await (await optional('proxy.js', 'runProxyCli', 'the proxy'))(rest));
+    case 'replay-trace':
+      return (await import('./replay-trace.js')).runReplayTrace(rest);
     case undefined:
     case 'help':
     case '--help':

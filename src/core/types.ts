@@ -105,4 +105,28 @@ export type Effect =
   /** SENTINEL SIMULATE-FAILURE crash points: exit the process with this code. */
   | { t: 'exit'; code: number };
 
+/**
+ * Everything that drives the core, as one union: the runtime hands each to `step` (core/step.ts), so a recorded
+ * sequence of observations — with the clock readings and random draws taken while each was handled — replays to
+ * the same effects (core/trace.ts). Read-only queries (SENTINEL MASTERS' records, INFO, snapshot) are not
+ * observations: they change nothing.
+ */
+export type Observation =
+  /** Start-up work is done (config flushed, server listening): the instances' link clocks restart. */
+  | { t: 'started' }
+  /** The periodic timer (sentinelTimer), or an immediate re-run while the core is urgent. */
+  | { t: 'tick' }
+  /** A link's TCP (or TLS) connection is established; `localIp` is our end of it. */
+  | { t: 'link-up'; linkId: number; localIp: string; remoteIp?: string }
+  /** A link failed to connect or was closed by the peer. */
+  | { t: 'link-down'; linkId: number }
+  /** A reply to a command sent on a cmd link. */
+  | { t: 'reply'; linkId: number; tag: ReplyTag; reply: Reply }
+  /** A frame on a pubsub link (subscribe confirmations, hellos). */
+  | { t: 'pubsub'; linkId: number; frame: Reply }
+  /** `PUBLISH __sentinel__:hello <payload>` sent to us by a client (peer sentinels do this). */
+  | { t: 'client-publish'; payload: string }
+  /** `SENTINEL <args...>` from a client (args[0] is the subcommand). */
+  | { t: 'command'; args: string[] };
+
 export type { Reply };

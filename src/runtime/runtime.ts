@@ -22,9 +22,11 @@
 // (test/sim/world.ts) drives this very class on a synchronous scheduler, with an asynchronous, crashable disk.
 import { randomBytes, randomInt } from 'node:crypto';
 import type { MasterConfig, PersistedState, SentinelGlobals } from '../config/types.js';
-import { sentinelCommand } from '../core/commands.js';
+import type { CommandContext } from '../core/commands.js';
 import { SentinelCore } from '../core/sentinel.js';
-import type { Clock, Effect, LinkKind, LogLevel, ReplyTag, Rng, Timings } from '../core/types.js';
+import { step, type StepResult } from '../core/step.js';
+import { TraceRecorder, type TraceInit } from '../core/trace.js';
+import type { Clock, Effect, LinkKind, LogLevel, Observation, ReplyTag, Rng, Timings } from '../core/types.js';
 import { HELLO_CHANNEL, levelRank } from '../core/types.js';
 import { Link } from '../link/link.js';
 import type { LinkHandlers, LinkOptions } from '../link/link.js';
@@ -87,6 +89,11 @@ export interface RuntimeOptions {
   /** The tick period, ms (default: 52-100 ms, hz re-randomised to 10..19 like Redis). */
   tickPeriodMs?: () => number;
   observer?: EffectObserver;
+  /**
+   * Record the core's inputs: each JSON line (a header, then one per observation) goes to this sink, for
+   * `replayTrace` (core/trace.ts). Off by default; `VIGIL_TRACE_FILE` turns it on in the sentinel process.
+   */
+  trace?: (line: string) => void;
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -139,6 +146,8 @@ export class SentinelRuntime implements SentinelHost {
   private readonly persister: Persister;
   private readonly transport: Transport;
   private readonly observer: EffectObserver | undefined;
+  private readonly recorder: TraceRecorder | null;
+  private initialEffects: Effect[];
   // Flushes: `requested` is the sequence number of the latest flush asked for, `resolved` of the latest one
   // finished (either way). One write is in flight at a time; requests during it coalesce into the next one.
   private requested = 0;
@@ -178,15 +187,29 @@ export class SentinelRuntime implements SentinelHost {
       });
     const myid = opts.globals.myid ?? generateRunId();
     this.generatedMyid = opts.globals.myid === undefined;
+    const rec = opts.trace ? new TraceRecorder(opts.trace) : null;
+    this.recorder = rec;
+    const clock = opts.clock ?? systemClock;
+    const rng = opts.rng ?? cryptoRng;
     const coreOpts: ConstructorParameters<typeof SentinelCore>[2] = {
-      clock: opts.clock ?? systemClock,
-      rng: opts.rng ?? cryptoRng,
+      clock: rec ? rec.clock(clock) : clock,
+      rng: rec ? rec.rng(rng) : rng,
       port: opts.port,
     };
     if (opts.timings) coreOpts.timings = opts.timings;
     if (opts.requirepass !== undefined) coreOpts.requirepass = opts.requirepass;
     if (opts.isExecutable) coreOpts.isExecutable = opts.isExecutable;
-    this.core = new SentinelCore({ ...opts.globals, myid }, opts.masters, coreOpts);
+    if (rec) coreOpts.isExecutable = rec.isExecutable(opts.isExecutable ?? (() => true));
+    const globals = { ...opts.globals, myid };
+    this.core = new SentinelCore(globals, opts.masters, coreOpts);
+    // What the constructor queued (the +monitor events) goes out at start; taken now, so a trace can record it.
+    this.initialEffects = this.core.drain();
+    if (rec) {
+      const init: TraceInit = { globals, masters: opts.masters, port: opts.port };
+      if (opts.requirepass !== undefined) init.requirepass = opts.requirepass;
+      if (opts.timings) init.timings = opts.timings;
+      rec.header(init, this.initialEffects);
+    }
     this.durableChanged();
     this.scripts = new ScriptRunner(this.core.timings, {
       event: (level, type, payload) => this.emitEvent(level, type, payload),
@@ -202,7 +225,8 @@ export class SentinelRuntime implements SentinelHost {
   startThen(done: (err?: Error) => void): void {
     this.running = true;
     this.logger.log('notice', `Sentinel ID is ${this.core.myid}`);
-    const initial = this.core.drain();
+    const initial = [...this.initialEffects, ...this.core.drain()];
+    this.initialEffects = [];
     if (this.generatedMyid) initial.push({ t: 'flush' });
     this.execute(initial);
     this.afterFlushes((err) => {
@@ -210,7 +234,7 @@ export class SentinelRuntime implements SentinelHost {
       if (!this.running) return;
       // Start-up work (first flush, server bind) is not a timer stall nor silence of the instances: it counts
       // neither towards TILT nor towards down-after.
-      this.core.started();
+      this.observe({ t: 'started' });
       this.scheduleTick();
       done();
     });
@@ -244,7 +268,13 @@ export class SentinelRuntime implements SentinelHost {
 
   private runTick(): void {
     if (!this.running) return;
-    this.execute(this.core.tick());
+    this.execute(this.observe({ t: 'tick' }).effects);
+  }
+
+  /** Every input that changes the core goes through here (core/step.ts), recorded when tracing. */
+  private observe(obs: Observation, ctx?: CommandContext): StepResult {
+    const rec = this.recorder;
+    return rec ? rec.record(obs, () => step(this.core, obs, ctx)) : step(this.core, obs, ctx);
   }
 
   // ---- effects
@@ -265,7 +295,7 @@ export class SentinelRuntime implements SentinelHost {
       }
       for (const e of batch) this.dispatch(e);
       if (!this.core.urgent || !this.running) break;
-      batch = this.core.tick();
+      batch = this.observe({ t: 'tick' }).effects;
     }
   }
 
@@ -465,19 +495,19 @@ export class SentinelRuntime implements SentinelHost {
     if (this.opts.tlsClient) linkOpts.tls = this.opts.tlsClient();
     const link = this.transport(linkOpts, {
       onUp: (localIp, remoteIp) => {
-        if (this.running) this.execute(this.core.onLinkUp(linkId, localIp, remoteIp));
+        if (this.running) this.execute(this.observe({ t: 'link-up', linkId, localIp, remoteIp }).effects);
       },
       onDown: (reason, protocol) => {
         this.stats.linkDisconnects[kind]++;
         if (protocol) this.logger.log('warning', `Closed the link to ${host}:${port}: ${reason}`);
         this.links.delete(linkId);
-        if (this.running) this.execute(this.core.onLinkDown(linkId));
+        if (this.running) this.execute(this.observe({ t: 'link-down', linkId }).effects);
       },
       onReply: (tag, reply) => {
-        if (this.running) this.execute(this.core.onReply(linkId, tag, reply));
+        if (this.running) this.execute(this.observe({ t: 'reply', linkId, tag, reply }).effects);
       },
       onPush: (frame) => {
-        if (this.running) this.execute(this.core.onPubsubFrame(linkId, frame));
+        if (this.running) this.execute(this.observe({ t: 'pubsub', linkId, frame }).effects);
       },
     });
     this.links.set(linkId, link);
@@ -492,11 +522,15 @@ export class SentinelRuntime implements SentinelHost {
   /** `sentinelCommand` with a callback: `reply` is called once the reply may be sent. */
   sentinelCommandThen(args: string[], _ctx: ClientContext, reply: (out: Out) => void): void {
     const sub = (args[0] ?? '').toLowerCase();
-    const out = sentinelCommand(this.core, args, {
-      pendingScripts: () => this.scripts.pendingScripts(),
-      ...(this.opts.logLevel ? { logLevel: this.opts.logLevel } : {}),
-    });
-    this.execute(this.core.drain(), true);
+    const res = this.observe(
+      { t: 'command', args },
+      {
+        pendingScripts: () => this.scripts.pendingScripts(),
+        ...(this.opts.logLevel ? { logLevel: this.opts.logLevel } : {}),
+      },
+    );
+    const out = res.reply as Out;
+    this.execute(res.effects, true);
     // SENTINEL FAILOVER answers at once, as Redis does (it flushes nothing in the command; the self-vote's flush
     // comes from its timer). Waiting here for the fsync of the new epoch let a slow disk hold the reply while the
     // failover itself ran to completion, so a pipelined second FAILOVER met the new master (-NOGOODSLAVE) instead
@@ -516,7 +550,7 @@ export class SentinelRuntime implements SentinelHost {
   publish(channel: string, message: string, _ctx: ClientContext): Out {
     if (channel !== HELLO_CHANNEL)
       return { t: 'error', v: 'ERR Only HELLO messages are accepted by Sentinel instances.' };
-    if (this.running) this.execute(this.core.onClientPublish(message));
+    if (this.running) this.execute(this.observe({ t: 'client-publish', payload: message }).effects);
     return { t: 'int', v: 1 };
   }
 

@@ -192,6 +192,8 @@ export interface SimOptions {
   /** Probability that a config write fails during the fault phase (the runtime drops what waited for it). */
   diskErrorRate?: number;
   verbose?: boolean;
+  /** Record every sentinel runtime's core inputs (core/trace.ts): one line sink per sentinel and generation. */
+  trace?: (sentinel: number, gen: number, line: string) => void;
 }
 
 export const SIM_DEFAULTS = {
@@ -390,6 +392,7 @@ export function runSimulation(o: SimOptions): SimResult {
         },
       },
       transport: (lo, handlers) => connect(s, lo, handlers),
+      ...(o.trace ? { trace: (line: string) => o.trace!(s.idx, gen, line) } : {}),
       persister: (state, done) => persist(s, state, done),
       observer: {
         produced: (batch) => {
