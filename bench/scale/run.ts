@@ -55,6 +55,17 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/**
+ * Private memory (USS: Private_Clean + Private_Dirty of smaps_rollup): what this process alone costs. RSS also
+ * counts the executable's pages shared by every process running it (~34 MB of a bare `node`'s 40 MB), so three
+ * sentinels on one machine cost far less than three RSS figures.
+ */
+function ussMb(pid: number): number {
+  const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(t)?.[1] ?? NaN);
+  return (kb('Private_Clean') + kb('Private_Dirty')) / 1024;
+}
+
 async function commandsProcessed(port: number): Promise<number> {
   const c = await RespClient.connect(port);
   try {
@@ -231,6 +242,7 @@ async function main(): Promise<void> {
         sentinelCpuPctMean: +(sentinelCpu.reduce((x, y) => x + y, 0) / sentinelCpu.length).toFixed(2),
         serversCpuPct: +(((a.serverTicks - b.serverTicks) / TICKS / secs) * 100).toFixed(1),
         sentinelRssMb: f.sentinels.map((s) => +rssMb(s.pid).toFixed(1)),
+        sentinelUssMb: f.sentinels.map((s) => +ussMb(s.pid).toFixed(1)),
         commandsPerSecPerMaster: +median(perMaster).toFixed(2),
         tilts: f.tilts - tiltsBefore[i]!,
         failoverMs: undefined as number | undefined,
@@ -248,6 +260,7 @@ async function main(): Promise<void> {
         `ratios vigil/redis: sentinel CPU ${(v.sentinelCpuPctMean / r.sentinelCpuPctMean).toFixed(2)}x, ` +
           `servers CPU ${(v.serversCpuPct / r.serversCpuPct).toFixed(2)}x, ` +
           `RSS ${rssMean(v.sentinelRssMb).toFixed(0)} MB vs ${rssMean(r.sentinelRssMb).toFixed(0)} MB, ` +
+          `private ${rssMean(v.sentinelUssMb).toFixed(0)} MB vs ${rssMean(r.sentinelUssMb).toFixed(0)} MB, ` +
           `commands/s/master ${v.commandsPerSecPerMaster} vs ${r.commandsPerSecPerMaster}` +
           (values.failover ? `, failover ${v.failoverMs} ms vs ${r.failoverMs} ms` : ''),
       );

@@ -11,8 +11,9 @@ import { loadSentinelConfig } from '../runtime/config-io.js';
 import { createLogger, formatLogLine } from '../runtime/logger.js';
 import { SentinelRuntime } from '../runtime/runtime.js';
 import { loadTlsMaterial, wantsTls, type TlsMaterial } from '../runtime/tls.js';
-import { startSentinelHttp, type SentinelHttp } from '../http/sentinel-api.js';
-import { parseHostPort } from '../http/server.js';
+// The HTTP endpoint (and prom-client, ~13 MB of RSS) is loaded only when it is configured: see below.
+import type { SentinelHttp } from '../http/sentinel-api.js';
+import { parseHostPort } from '../http/host-port.js';
 import type { SentinelGlobals } from '../config/types.js';
 
 /** The vigil-http-* directives as read, written back unchanged on every rewrite (the core does not keep them). */
@@ -202,6 +203,7 @@ export async function runSentinel(argvIn: string[]): Promise<RunningSentinel> {
   if (httpArg !== undefined || httpPort !== 0) {
     const host = httpArg?.host ?? cfg.sentinel.vigilHttpBind ?? '127.0.0.1';
     try {
+      const { startSentinelHttp } = await import('../http/sentinel-api.js');
       http = await startSentinelHttp(runtime, {
         host,
         port: httpPort,

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+export { parseHostPort } from './host-port.js';
+
 export interface ApiProvider {
   /** Prometheus text; absent = 404 on /metrics. */
   metrics?(): Promise<{ contentType: string; body: string }>;
@@ -84,16 +86,6 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
 
 function sendJson(res: ServerResponse, status: number, value: unknown, head = false): void {
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(value) + '\n', head);
-}
-
-/** Parse `host:port`, `[v6]:port` or `:port` (host defaults to 127.0.0.1); null when malformed. */
-export function parseHostPort(s: string, defaultHost = '127.0.0.1'): { host: string; port: number } | null {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(s);
-  if (!m) return null;
-  const port = Number(m[3]);
-  if (port > 65535) return null;
-  const host = m[1] ?? (m[2] === '' || m[2] === undefined ? defaultHost : m[2]);
-  return { host, port };
 }
 
 export async function startHttp(opts: HttpOptions): Promise<HttpEndpoint> {
