@@ -467,9 +467,9 @@ export class SentinelRuntime implements SentinelHost {
       onUp: (localIp, remoteIp) => {
         if (this.running) this.execute(this.core.onLinkUp(linkId, localIp, remoteIp));
       },
-      onDown: (reason, protocol) => {
+      onDown: (reason, why) => {
         this.stats.linkDisconnects[kind]++;
-        if (protocol) this.logger.log('warning', `Closed the link to ${host}:${port}: ${reason}`);
+        if (why === 'protocol') this.logger.log('warning', `Closed the link to ${host}:${port}: ${reason}`);
         this.links.delete(linkId);
         if (this.running) this.execute(this.core.onLinkDown(linkId));
       },
@@ -478,6 +478,10 @@ export class SentinelRuntime implements SentinelHost {
       },
       onPush: (frame) => {
         if (this.running) this.execute(this.core.onPubsubFrame(linkId, frame));
+      },
+      // The link carries on (so does Redis Sentinel); the core sees what follows (-NOAUTH to PING: sdown).
+      onHandshakeError: (cmdName, errorText) => {
+        this.logger.log('warning', `${host}:${port} refused ${cmdName} on the ${kind} link: ${errorText}`);
       },
     });
     this.links.set(linkId, link);
