@@ -2,7 +2,7 @@
 // (PSUBSCRIBE * on all of them), stamped with the milliseconds since the command was sent.
 import { EventWatch, formatEvent, type SentinelEvent } from '../cluster/events.js';
 import { masterAddrFrom, parseAddr } from '../cluster/inspect.js';
-import { callOnce } from '../resp/index.js';
+import { callOnce } from '../link/link.js';
 import { FailoverTracker, sentinelLabels, STORY_EVENTS } from '../cluster/timeline.js';
 import { parse, clusterDir, requireState, out, err, UserError } from './common.js';
 

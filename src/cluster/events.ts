@@ -1,6 +1,6 @@
 // Sentinel events as they happen: PSUBSCRIBE * on every sentinel, each message stamped with the elapsed time
 // since a reference instant. Used by `vigil failover`, `vigil demo` and the supervisor of `vigil up`.
-import { RespConn } from '../resp/index.js';
+import { RespConn } from '../link/link.js';
 import type { Addr } from './inspect.js';
 
 export interface SentinelEvent {

@@ -1,6 +1,7 @@
 // Asking the sentinels what they see: the readiness check of `vigil up` and the live table of `vigil status`.
 // Only SENTINEL MASTER / REPLICAS / SENTINELS / GET-MASTER-ADDR-BY-NAME and PING/INFO on data nodes.
-import { RespConn, fieldsOf, infoFields, replyToString, type Reply } from '../resp/index.js';
+import { RespConn, fieldsOf, infoFields } from '../link/link.js';
+import { replyToString, type Reply } from '../resp/index.js';
 import type { TableRow } from './render.js';
 
 export interface Addr {

@@ -1,7 +1,8 @@
 // The control-plane shell for one master: links to every sentinel (a command link for polling and a pub/sub
 // link for events), ROLE checks, the tick timer, and the executor that turns Router effects into DataPlane calls.
 // All decisions live in router.ts; this file only moves observations in and effects out.
-import { RespConn, RespErrorReply, type Reply } from '../resp/index.js';
+import { RespConn } from '../link/link.js';
+import { RespErrorReply, type Reply } from '../resp/index.js';
 import {
   type Addr,
   addrKey,

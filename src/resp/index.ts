@@ -1,5 +1,4 @@
-// Public surface of the RESP codec (decoder.ts, encoder.ts) and the outbound client connection (connection.ts).
+// Public surface of the RESP codec (decoder.ts, encoder.ts). The outbound client is src/link/link.ts.
 export * from './types.js';
 export * from './decoder.js';
 export * from './encoder.js';
-export * from './connection.js';

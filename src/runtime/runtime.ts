@@ -497,9 +497,9 @@ export class SentinelRuntime implements SentinelHost {
       onUp: (localIp, remoteIp) => {
         if (this.running) this.execute(this.observe({ t: 'link-up', linkId, localIp, remoteIp }).effects);
       },
-      onDown: (reason, protocol) => {
+      onDown: (reason, why) => {
         this.stats.linkDisconnects[kind]++;
-        if (protocol) this.logger.log('warning', `Closed the link to ${host}:${port}: ${reason}`);
+        if (why === 'protocol') this.logger.log('warning', `Closed the link to ${host}:${port}: ${reason}`);
         this.links.delete(linkId);
         if (this.running) this.execute(this.observe({ t: 'link-down', linkId }).effects);
       },
@@ -508,6 +508,10 @@ export class SentinelRuntime implements SentinelHost {
       },
       onPush: (frame) => {
         if (this.running) this.execute(this.observe({ t: 'pubsub', linkId, frame }).effects);
+      },
+      // The link carries on (so does Redis Sentinel); the core sees what follows (-NOAUTH to PING: sdown).
+      onHandshakeError: (cmdName, errorText) => {
+        this.logger.log('warning', `${host}:${port} refused ${cmdName} on the ${kind} link: ${errorText}`);
       },
     });
     this.links.set(linkId, link);

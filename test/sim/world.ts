@@ -679,7 +679,7 @@ export function runSimulation(o: SimOptions): SimResult {
         if (!l.open || s.gen !== l.gen || !s.rt) return;
         if (!targetAlive(t)) {
           closeLink(l);
-          l.handlers.onDown('connection refused', false);
+          l.handlers.onDown('connection refused', 'socket');
         } else if (!reachable(s.idx, t)) {
           // SYN lost in the partition: the connect times out.
           sched.at(
@@ -687,7 +687,7 @@ export function runSimulation(o: SimOptions): SimResult {
             whenAwake(s, () => {
               if (!l.open || s.gen !== l.gen || !s.rt || l.up) return;
               closeLink(l);
-              l.handlers.onDown('connect timeout', false);
+              l.handlers.onDown('connect timeout', 'connect-timeout');
             }),
           );
         } else {
@@ -891,7 +891,7 @@ export function runSimulation(o: SimOptions): SimResult {
       sched.at(
         sched.now + lat(),
         whenAwake(owner, () => {
-          if (owner.rt === rt) l.handlers.onDown('connection reset', false);
+          if (owner.rt === rt) l.handlers.onDown('connection reset', 'socket');
         }),
       );
     }

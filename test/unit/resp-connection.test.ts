@@ -1,19 +1,11 @@
-// The shared outbound RESP connection (src/resp/connection.ts) against a tiny scripted server on 127.0.0.1:
+// The shared outbound RESP connection (RespConn in src/link/link.ts) against a tiny scripted server on 127.0.0.1:
 // replies in order, per-call deadline, one confirmation per subscribed channel, AUTH, and what close does to
 // calls still waiting.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
-import {
-  CommandDecoder,
-  RespConn,
-  RespConnError,
-  RespErrorReply,
-  callOnce,
-  fieldsOf,
-  infoFields,
-  type Reply,
-} from '../../src/resp/index.js';
+import { RespConn, RespConnError, callOnce, fieldsOf, infoFields } from '../../src/link/link.js';
+import { CommandDecoder, RespErrorReply, type Reply } from '../../src/resp/index.js';
 
 /** What the fake server does with one command: the raw bytes to write back, or nothing (no answer). */
 type Script = (args: string[], sock: Socket) => string | string[] | undefined;
