@@ -10,7 +10,7 @@ import { createServer, connect, type Server, type Socket, type AddressInfo } fro
 import { type Addr, addrKey, sameAddr } from './events.js';
 import { MuxUpstream } from './mux.js';
 import { Pump, pumpUnavailableReason } from './pump.js';
-import { Session, dropUpstream, endClient } from './session.js';
+import { type Forwarder, Session, dropUpstream, endClient } from './session.js';
 import { JsPipe } from './forward-js.js';
 import { handOver } from './forward-pump.js';
 import { MuxForwarder, type MuxHost } from './forward-mux.js';
@@ -65,6 +65,8 @@ export interface DataPlaneStats {
   overLimit: number;
   /** Sessions closed because their master stopped being the route. */
   fenced: number;
+  /** Idle sessions moved to the new route at a switch instead of being closed (repoint.ts). */
+  repointed: number;
   upstreamConnectFailures: number;
   /** Clients currently multiplexed on the shared upstream, and clients moved to their own connection. */
   muxed: number;
@@ -97,6 +99,7 @@ export class DataPlane implements MuxHost {
     refused: 0,
     overLimit: 0,
     fenced: 0,
+    repointed: 0,
     upstreamConnectFailures: 0,
     muxed: 0,
     pinned: 0,
@@ -192,7 +195,10 @@ export class DataPlane implements MuxHost {
     if (open) this.mux?.flush();
   }
 
-  /** The route moved: fence every session bound elsewhere; held sessions wait for the gate. */
+  /**
+   * The route moved: every session bound elsewhere is re-pointed if it is idle and stateless (repoint.ts), else
+   * fenced (closed); held sessions wait for the gate.
+   */
   setRoute(to: Addr): void {
     this.route = to;
     if (this.mux && !sameAddr(this.mux.target, to)) {
@@ -201,27 +207,57 @@ export class DataPlane implements MuxHost {
       old.close();
     }
     let fenced = 0;
+    let repointed = 0;
     for (const s of this.sessions) {
       const st = s.state;
       if (st.kind === 'dialing' && !sameAddr(st.target, to)) {
         // Nothing was forwarded yet: re-dial the new master instead of closing the client.
         dropUpstream(st.upstream);
         s.state = { kind: 'held' };
+      } else if (st.kind === 'open' && !sameAddr(st.target, to) && st.fwd.canRepoint()) {
+        this.repoint(s, st.fwd, st.frozen, to);
+        repointed++;
       } else if ((st.kind === 'open' || st.kind === 'flushing') && !sameAddr(st.target, to)) {
         this.closeSoon(s);
         fenced++;
       }
     }
     this.st.fenced += fenced;
+    this.st.repointed += repointed;
     if (fenced > 0)
       this.opts.onLog('info', 'closed sessions bound to the previous master', { count: fenced, to: addrKey(to) });
+    if (repointed > 0)
+      this.opts.onLog('info', 'moved idle sessions to the new master', { count: repointed, to: addrKey(to) });
     if (this.gateIsOpen) for (const s of this.sessions) if (s.state.kind === 'held') this.release(s);
+  }
+
+  /**
+   * Move an idle, stateless session (its forwarder said canRepoint) to the new route instead of closing it: the
+   * forwarder lets go of the old upstream at once, so no byte of the client reaches the old master again. A
+   * --mux session stays on the shared upstream, which now goes to the new route; any other session waits as a
+   * held one (its hold budget goes on if it was frozen) and dials the new master when the gate is open.
+   */
+  private repoint(s: Session, fwd: Forwarder, frozen: boolean, to: Addr): void {
+    fwd.detach();
+    if (fwd.kind === 'mux') {
+      s.state = { kind: 'open', target: to, fwd, frozen };
+      return;
+    }
+    s.state = { kind: 'held' };
+    this.startWaiting(s, Date.now());
   }
 
   // --- ForwarderHost ---------------------------------------------------------------------------------------------
 
   get gateOpen(): boolean {
     return this.gateIsOpen;
+  }
+
+  upstreamGone(s: Session, fwd: Forwarder): void {
+    const st = s.state;
+    if (st.kind !== 'open' || st.fwd !== fwd || this.gateIsOpen) return;
+    this.st.repointed++;
+    this.repoint(s, fwd, st.frozen, st.target);
   }
 
   countFromClient(n: number): void {

@@ -3,7 +3,8 @@
 // is too big to hold whole) the session stops reading, keeps that request and what follows, and once every
 // multiplexed request is answered asks the plane to pin it to a connection of its own. Memory per client is
 // bounded: reads pause over MUX_UNANSWERED_MAX unanswered bytes, the shared upstream waits while the client
-// holds more than MUX_REPLY_HWM unflushed reply bytes (and closes it after MUX_STALL_MS).
+// holds more than MUX_REPLY_HWM unflushed reply bytes (and closes it after MUX_STALL_MS). A mux session with no
+// request unanswered and none partly read can be re-pointed: it only ever sent stateless commands.
 import type { MuxClient, MuxUpstream } from './mux.js';
 import { scanRequest, scan, INCOMPLETE, EMPTY, MUX_COMMANDS, PartialFrame } from './frames.js';
 import { type Forwarder, type ForwarderHost, type Session, endClient } from './session.js';
@@ -77,6 +78,16 @@ export class MuxForwarder implements Forwarder, MuxClient {
   abort(): void {
     this.s.client.destroy();
   }
+
+  /** Everything it sent was answered, and it only ever sent MUX_COMMANDS (= REPOINT_COMMANDS). */
+  canRepoint(): boolean {
+    return (
+      this.outstanding === 0 && this.unanswered === 0 && this.pinBuf === null && this.partial.size === 0 && !this.ended
+    );
+  }
+
+  /** Nothing to let go of: its requests go to the shared upstream of whatever the route is when they are read. */
+  detach(): void {}
 
   private onData(chunk: Buffer): void {
     this.host.countFromClient(chunk.length);

@@ -1,7 +1,8 @@
 // Forwarding of one open session by the native pump (pump.ts, its own threads). Contract: handOver() gives both
 // sockets to the pump only when no byte is left in either JS socket, and sends the session's carried bytes plus
 // anything the client's stream already read first; afterwards the JS sockets are destroyed and the pump owns the
-// session until it reports the end (onClosed, exactly once).
+// session until it reports the end (onClosed, exactly once). It never parses the bytes, so a pump session is
+// never re-pointed at a switch (closed as before).
 import type { Socket } from 'node:net';
 import type { Pump } from './pump.js';
 import type { Forwarder, Session } from './session.js';
@@ -20,6 +21,13 @@ export class PumpForwarder implements Forwarder {
   }
   abort(): void {
     this.pump.abort(this.id);
+  }
+  /** The pump forwards bytes without parsing them, so nothing is known about the session's requests. */
+  canRepoint(): boolean {
+    return false;
+  }
+  detach(): void {
+    throw new Error('a session forwarded by the native pump cannot be re-pointed');
   }
 }
 

@@ -31,6 +31,17 @@ export interface Forwarder {
   fence(msg: string | null): void;
   /** Close both sides at once. */
   abort(): void;
+  /**
+   * True when the session may move to another master now (repoint.ts): every request it sent was answered, none
+   * could have changed connection state, nothing is partly read and nothing is waiting to be written upstream.
+   */
+  canRepoint(): boolean;
+  /**
+   * Let go of the upstream without closing the client, after canRepoint() said true: the client is no longer
+   * read and no byte goes to the old upstream again. The plane then gives the session another forwarder (or,
+   * for --mux, the shared upstream of the new route).
+   */
+  detach(): void;
 }
 
 /** What forwarders may ask of the data plane. */
@@ -43,6 +54,11 @@ export interface ForwarderHost {
   closeSoon(s: Session): void;
   /** Close the session at once. */
   closeNow(s: Session): void;
+  /**
+   * The upstream of an idle, stateless session hung up while the gate is closed: the session waits for the route
+   * (held) instead of being closed. Only while canRepoint() would have said true but for the hang-up.
+   */
+  upstreamGone(s: Session, fwd: Forwarder): void;
   warnEvery(key: string, msg: string, fields: { [k: string]: unknown }): void;
 }
 
