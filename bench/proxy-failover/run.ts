@@ -109,8 +109,10 @@ function logTimes(proc: OwnedProcess, t0: number): Times {
   for (const line of proc.output()) {
     if (!line.startsWith('{')) continue;
     try {
-      const rec = JSON.parse(line) as { ts: string; msg: string };
-      const at = Date.parse(rec.ts) - t0;
+      // pino's `time` (ISO 8601 or epoch ms); `ts` in older logs.
+      const rec = JSON.parse(line) as { time?: string | number; ts?: string; msg: string };
+      const when = rec.time ?? rec.ts;
+      const at = (typeof when === 'number' ? when : Date.parse(String(when))) - t0;
       if (at < 0) continue;
       if (rec.msg === 'switch' && out.switchAfterMs === undefined) out.switchAfterMs = at;
       if (rec.msg.startsWith('gate closed') && out.holdAfterMs === undefined) out.holdAfterMs = at;

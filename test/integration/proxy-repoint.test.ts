@@ -6,6 +6,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
 import { DataPlane } from '../../src/proxy/dataplane.js';
+import { MuxUpstream, type MuxClient } from '../../src/proxy/mux.js';
 import type { Addr } from '../../src/proxy/events.js';
 import { CommandDecoder, type Reply } from '../../src/resp/index.js';
 import { Harness, RespClient, hasBinary, waitFor } from '../harness/index.js';
@@ -215,6 +216,68 @@ for (const mode of modes) {
     });
   });
 }
+
+void describe('proxy repoint - the shared --mux upstream closed at a switch', () => {
+  /** A MuxClient that records what the shared upstream tells it. */
+  function client(): MuxClient & { got: string[]; requeued: string[]; failed: number } {
+    return {
+      outstanding: 0,
+      unanswered: 0,
+      alive: true,
+      got: [],
+      requeued: [],
+      failed: 0,
+      deliver(b: Buffer) {
+        this.got.push(b.toString());
+        return true;
+      },
+      whenWritable: (cb: () => void) => cb(),
+      answered: () => undefined,
+      drained: () => undefined,
+      fail() {
+        this.failed++;
+      },
+      requeue(b: Buffer) {
+        this.requeued.push(b.toString());
+      },
+    };
+  }
+
+  void test('proxy repoint - requests never written (gate closed) are handed back; a written one fails', async () => {
+    const a = await new NamedUpstream('a').start();
+    try {
+      let gate = true;
+      const mux = new MuxUpstream(
+        a.addr,
+        undefined,
+        () => gate,
+        () => undefined,
+      );
+      const sent = client();
+      mux.send(sent, Buffer.from('*1\r\n$4\r\nPING\r\n'), 1);
+      await waitFor(() => a.commands.length === 1, { name: 'first request written', timeoutMs: 2000 });
+      a.silent = true;
+      mux.send(sent, Buffer.from('*2\r\n$3\r\nGET\r\n$1\r\nk\r\n'), 1);
+      await waitFor(() => a.commands.length === 2 && sent.got.length === 1, {
+        name: 'second written, unanswered',
+        timeoutMs: 2000,
+      });
+      gate = false;
+      const held = client();
+      mux.send(held, Buffer.from('*2\r\n$3\r\nGET\r\n$1\r\nx\r\n'), 1);
+      mux.send(held, Buffer.from('*2\r\n$3\r\nGET\r\n$1\r\ny\r\n'), 1);
+      mux.flush(); // the batch turn, with the gate closed: nothing is written
+      mux.close();
+      assert.deepEqual(held.requeued, ['*2\r\n$3\r\nGET\r\n$1\r\nx\r\n*2\r\n$3\r\nGET\r\n$1\r\ny\r\n']);
+      assert.equal(held.failed, 0);
+      assert.equal(sent.failed, 1, 'a request Redis may have run: the outcome is unknown');
+      assert.deepEqual(sent.requeued, []);
+      assert.equal(a.commands.length, 2, 'the held requests never reached the old master');
+    } finally {
+      await a.close();
+    }
+  });
+});
 
 const skip =
   !hasBinary('redis-server') || !hasBinary('redis-sentinel') ? 'redis-server/redis-sentinel not installed' : false;
