@@ -85,12 +85,6 @@ export class Session {
     const st = this.state;
     return (st.kind === 'open' || st.kind === 'flushing') && st.frozen;
   }
-
-  /** The master this session's bytes go to, if it has one. */
-  get target(): Addr | null {
-    const st = this.state;
-    return st.kind === 'held' || st.kind === 'closed' ? null : st.target;
-  }
 }
 
 /** Drop an upstream socket without reading another byte from it. */
