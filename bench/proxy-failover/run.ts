@@ -1,4 +1,5 @@
-// Failover benchmark: INCR writers through Vigil's proxy and through HAProxy's role:master tcp-check pattern
+// Failover benchmark: INCR writers through Vigil's proxy (native pump, --mux, and --threads 0 = forwarded in
+// JavaScript, where idle sessions are re-pointed at a switch) and through HAProxy's role:master tcp-check pattern
 // (docs/reference proxy.md §1.2; inter 1s and inter 100ms), during (a) a manual SENTINEL FAILOVER and (b) kill -9
 // of the master (restarted after the switch, so it comes back claiming master), and optionally (c) SIGSTOP of the
 // master (a hung node; SIGCONT after the switch, so it resumes with its old data as master). Reports acknowledged writes
@@ -108,8 +109,10 @@ function logTimes(proc: OwnedProcess, t0: number): Times {
   for (const line of proc.output()) {
     if (!line.startsWith('{')) continue;
     try {
-      const rec = JSON.parse(line) as { ts: string; msg: string };
-      const at = Date.parse(rec.ts) - t0;
+      // pino's `time` (ISO 8601 or epoch ms); `ts` in older logs.
+      const rec = JSON.parse(line) as { time?: string | number; ts?: string; msg: string };
+      const when = rec.time ?? rec.ts;
+      const at = (typeof when === 'number' ? when : Date.parse(String(when))) - t0;
       if (at < 0) continue;
       if (rec.msg === 'switch' && out.switchAfterMs === undefined) out.switchAfterMs = at;
       if (rec.msg.startsWith('gate closed') && out.holdAfterMs === undefined) out.holdAfterMs = at;
@@ -125,43 +128,32 @@ async function oneRound(scenario: Scenario, round: number): Promise<RoundResult[
   const h = new Harness();
   try {
     const f = await startFleet(h, { impl, downAfterMs, failoverTimeoutMs: 10000 });
-    const vPort = await freePort();
-    const vigil = await h.spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(REPO_ROOT, 'src/cli/proxy.ts'),
-        '--sentinels',
-        f.sentinelList,
-        '--master-name',
-        f.masterName,
-        '--listen',
-        `127.0.0.1:${vPort}`,
-        '--log-format',
-        'json',
-      ],
-      { name: 'vigil-proxy', cwd: REPO_ROOT, readyWhen: () => answersPong(vPort) },
-    );
-    const mPort = await freePort();
-    const vigilMux = await h.spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(REPO_ROOT, 'src/cli/proxy.ts'),
-        '--sentinels',
-        f.sentinelList,
-        '--master-name',
-        f.masterName,
-        '--listen',
-        `127.0.0.1:${mPort}`,
-        '--log-format',
-        'json',
-        '--mux',
-      ],
-      { name: 'vigil-proxy-mux', cwd: REPO_ROOT, readyWhen: () => answersPong(mPort) },
-    );
+    /** Vigil's proxy as a process; `extra` flags select the forwarding (native pump by default). */
+    const spawnVigil = async (name: string, extra: string[]): Promise<{ port: number; proc: OwnedProcess }> => {
+      const port = await freePort();
+      const proc = await h.spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          join(REPO_ROOT, 'src/cli/proxy.ts'),
+          '--sentinels',
+          f.sentinelList,
+          '--master-name',
+          f.masterName,
+          '--listen',
+          `127.0.0.1:${port}`,
+          '--log-format',
+          'json',
+          ...extra,
+        ],
+        { name, cwd: REPO_ROOT, readyWhen: () => answersPong(port) },
+      );
+      return { port, proc };
+    };
+    const { port: vPort, proc: vigil } = await spawnVigil('vigil-proxy', []);
+    const { port: mPort, proc: vigilMux } = await spawnVigil('vigil-proxy-mux', ['--mux']);
+    const { port: jPort, proc: vigilJs } = await spawnVigil('vigil-proxy-js', ['--threads', '0']);
     const hap1 = await haproxy(h, f, '1s', 'fall 2 rise 2');
     const hap100 = await haproxy(h, f, '100ms', 'fall 1 rise 1');
     const old = f.redis[0]!;
@@ -169,6 +161,7 @@ async function oneRound(scenario: Scenario, round: number): Promise<RoundResult[
     const writers = [
       new IncrWriter('vigil', vPort, 'c:vigil'),
       new IncrWriter('vigil --mux', mPort, 'c:vigilmux'),
+      new IncrWriter('vigil --threads 0', jPort, 'c:vigiljs'),
       new IncrWriter('haproxy inter 1s', hap1.port, 'c:hap1s'),
       new IncrWriter('haproxy inter 100ms', hap100.port, 'c:hap100ms'),
     ];
@@ -202,7 +195,7 @@ async function oneRound(scenario: Scenario, round: number): Promise<RoundResult[
     for (const w of writers) reports.push(await w.stop());
     const addr = await f.masterAddrFrom(f.sentinels[1]!);
     const newPort = Number(addr?.split(':')[1]);
-    const keys = ['c:vigil', 'c:vigilmux', 'c:hap1s', 'c:hap100ms'];
+    const keys = ['c:vigil', 'c:vigilmux', 'c:vigiljs', 'c:hap1s', 'c:hap100ms'];
     const results: RoundResult[] = [];
     const times = logTimes(vigil, t0);
     for (let i = 0; i < reports.length; i++) {
@@ -221,6 +214,7 @@ async function oneRound(scenario: Scenario, round: number): Promise<RoundResult[
       };
       if (i === 0) Object.assign(res, times);
       if (i === 1) Object.assign(res, logTimes(vigilMux, t0));
+      if (i === 2) Object.assign(res, logTimes(vigilJs, t0));
       results.push(res);
     }
     return results;
@@ -261,7 +255,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|',
   ];
   for (const sc of scenarios) {
-    for (const p of ['vigil', 'vigil --mux', 'haproxy inter 1s', 'haproxy inter 100ms']) {
+    for (const p of ['vigil', 'vigil --mux', 'vigil --threads 0', 'haproxy inter 1s', 'haproxy inter 100ms']) {
       const rs = all.filter((x) => x.scenario === sc && x.proxy === p);
       lines.push(
         `| ${SCENARIO_LABEL[sc]} | ${p} | ${rs.map((x) => x.lost).join(', ')} | ${rs.map((x) => x.longestGapMs).join(', ')} | ${rs.map((x) => x.errors).join('; ')} | ${p.startsWith('vigil') ? rs.map((x) => `${x.holdAfterMs ?? '-'} / ${x.promoteAfterMs ?? '-'} / ${x.switchAfterMs ?? '-'}`).join(', ') : ''} |`,

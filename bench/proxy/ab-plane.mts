@@ -1,4 +1,4 @@
-// One DataPlane (--mux when MUX=1, native pump 2 threads) from the tree at $TREE, routed at 127.0.0.1:$REDIS_PORT;
+// One DataPlane (--mux when MUX=1, native pump THREADS threads, default 2; 0 = forwarded in JavaScript) from the tree at $TREE, routed at 127.0.0.1:$REDIS_PORT;
 // prints "PORT n". Used by bench/proxy/ab-trees.sh to compare two checkouts of the proxy on the same redis.
 const root = process.env.TREE!;
 const { DataPlane } = await import(`${root}/src/proxy/dataplane.ts`);
@@ -11,7 +11,7 @@ const dp = new DataPlane({
   idleTimeoutMs: 0,
   keepAliveMs: 0,
   mux: process.env.MUX === '1',
-  pumpThreads: 2,
+  pumpThreads: Number(process.env.THREADS ?? 2),
   onLog: () => undefined,
 });
 const { port } = await dp.listen();

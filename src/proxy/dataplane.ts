@@ -3,12 +3,17 @@
 // that is no longer the route. Shell code: it makes no routing decision of its own (those come from Router).
 // Forwarding of an open session is done by the native pump (src/proxy/pump.ts, its own threads) when available:
 // JS accepts, holds, dials and decides, then hands both sockets over and sends freeze/fence commands. Without
-// the pump (not built, VIGIL_PUMP=js or pumpThreads 0) the same session is piped in JS.
+// the pump (not built, VIGIL_PUMP=js or pumpThreads 0) the same session is piped in JS. A session's life is
+// the SessionState union (session.ts); its bytes are moved by one Forwarder: forward-js.ts, forward-pump.ts or
+// forward-mux.ts (with mux.ts).
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { type Addr, addrKey, sameAddr } from './events.js';
-import { MuxUpstream, type MuxClient } from './mux.js';
-import { scanRequest, scan, INCOMPLETE, EMPTY, MUX_COMMANDS, PartialFrame } from './frames.js';
+import { MuxUpstream } from './mux.js';
 import { Pump, pumpUnavailableReason } from './pump.js';
+import { type Forwarder, Session, dropUpstream, endClient } from './session.js';
+import { JsPipe } from './forward-js.js';
+import { handOver } from './forward-pump.js';
+import { MuxForwarder, type MuxHost } from './forward-mux.js';
 
 export interface DataPlaneOptions {
   masterName: string;
@@ -60,6 +65,8 @@ export interface DataPlaneStats {
   overLimit: number;
   /** Sessions closed because their master stopped being the route. */
   fenced: number;
+  /** Idle sessions moved to the new route at a switch instead of being closed (repoint.ts). */
+  repointed: number;
   upstreamConnectFailures: number;
   /** Clients currently multiplexed on the shared upstream, and clients moved to their own connection. */
   muxed: number;
@@ -69,75 +76,15 @@ export interface DataPlaneStats {
   pumpThreads: number;
 }
 
-type SessionState = 'held' | 'dialing' | 'open' | 'closed';
-
-/** Most reply bytes a mux client's socket may hold unflushed before the shared upstream stops reading. */
-const MUX_REPLY_HWM = 1024 * 1024;
-/** Most request bytes a mux client may have unanswered on the shared upstream; its reads pause above it. */
-const MUX_UNANSWERED_MAX = 1024 * 1024;
-/** A request (mux mode) whose frame is longer than this pins the client instead of being buffered whole. */
-const MUX_PARTIAL_MAX = 1024 * 1024;
-/** Longest a mux client over MUX_REPLY_HWM may hold up the shared upstream before it is closed (ms). */
-const MUX_STALL_MS = 5000;
-
 /** Longest a pinned mux client's hand-over to the native pump waits for its mux replies to be flushed (ms). */
 const HANDOVER_FLUSH_MS = 2000;
 
-class Session implements MuxClient {
-  state: SessionState = 'held';
-  /** 'mux' while on the shared upstream; 'l4' once it has its own connection. */
-  mode: 'l4' | 'mux' = 'l4';
-  alive = true;
-  outstanding = 0;
-  unanswered = 0;
-  /** A request cut by the end of a read (mux mode). */
-  readonly partial = new PartialFrame();
-  /** Bytes to send first on the pinned connection (the first request that cannot be multiplexed, and after). */
-  pinBuf: Buffer | null = null;
-  /** The client half-closed while on the shared upstream. */
-  ended = false;
-  plane: DataPlane | null = null;
-  upstream: Socket | null = null;
-  target: Addr | null = null;
-  frozen = false;
-  /** Native pump session id once handed over (0 = forwarded in JS or not open). */
-  pumpId = 0;
-  /** Client reads paused because the upstream is not draining. */
-  bpPaused = false;
-  /** When this session started waiting (held or frozen), ms since epoch; 0 = not waiting. */
-  waitingSince = 0;
-  waitTimer: NodeJS.Timeout | null = null;
-  constructor(readonly client: Socket) {}
-  deliver(bytes: Buffer): boolean {
-    return this.plane ? this.plane.muxDeliver(this, bytes) : true;
-  }
-  whenWritable(cb: () => void): void {
-    if (this.plane) this.plane.muxWhenWritable(this, cb);
-    else cb();
-  }
-  answered(): void {
-    this.plane?.muxAnswered(this);
-  }
-  drained(): void {
-    if (this.outstanding !== 0) return;
-    if (this.pinBuf) this.plane?.muxPin(this);
-    else if (this.ended) this.plane?.muxEnded(this);
-  }
-  fail(): void {
-    this.plane?.muxFail(this);
-  }
-  requeue(bytes: Buffer): void {
-    this.pinBuf = this.pinBuf ? Buffer.concat([bytes, this.pinBuf]) : bytes;
-    this.plane?.muxPin(this);
-  }
-}
-
-export class DataPlane {
+export class DataPlane implements MuxHost {
   private readonly server: Server;
   private readonly sessions = new Set<Session>();
   private readonly warned = new Map<string, { at: number; skipped: number }>();
   private route: Addr | null = null;
-  private gateOpen = false;
+  private gateIsOpen = false;
   private gateReason = 'starting';
   private readonly st: DataPlaneStats = {
     accepted: 0,
@@ -152,6 +99,7 @@ export class DataPlane {
     refused: 0,
     overLimit: 0,
     fenced: 0,
+    repointed: 0,
     upstreamConnectFailures: 0,
     muxed: 0,
     pinned: 0,
@@ -202,11 +150,12 @@ export class DataPlane {
     let active = 0;
     let muxed = 0;
     for (const s of this.sessions) {
-      if (s.state === 'held' || s.state === 'dialing') held++;
-      else if (s.state === 'open') {
+      const st = s.state;
+      if (st.kind === 'held' || st.kind === 'dialing') held++;
+      else if (st.kind === 'open' || st.kind === 'flushing') {
         active++;
-        if (s.mode === 'mux') muxed++;
-        if (s.frozen) frozen++;
+        if (st.kind === 'open' && st.fwd.kind === 'mux') muxed++;
+        if (st.frozen) frozen++;
       }
     }
     // Bytes of sessions forwarded by the pump are counted there.
@@ -223,7 +172,7 @@ export class DataPlane {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sessions) this.destroy(s);
+    for (const s of this.sessions) this.closeNow(s);
     this.mux?.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -231,21 +180,25 @@ export class DataPlane {
   // --- control inputs ----------------------------------------------------------------------------------------
 
   setGate(open: boolean, reason: string): void {
-    this.gateOpen = open;
+    this.gateIsOpen = open;
     this.gateReason = reason;
     const now = Date.now();
     for (const s of this.sessions) {
+      const kind = s.state.kind;
       if (open) {
-        if (s.state === 'held') this.release(s);
-        else if (s.state === 'open' && s.frozen) this.unfreeze(s, now);
-      } else if (s.state === 'open' && !s.frozen) {
+        if (kind === 'held') this.release(s);
+        else if (s.frozen) this.unfreeze(s, now);
+      } else if ((kind === 'open' || kind === 'flushing') && !s.frozen) {
         this.freeze(s, now);
       }
     }
     if (open) this.mux?.flush();
   }
 
-  /** The route moved: fence every session bound elsewhere; held sessions wait for the gate. */
+  /**
+   * The route moved: every session bound elsewhere is re-pointed if it is idle and stateless (repoint.ts), else
+   * fenced (closed); held sessions wait for the gate.
+   */
   setRoute(to: Addr): void {
     this.route = to;
     if (this.mux && !sameAddr(this.mux.target, to)) {
@@ -254,20 +207,140 @@ export class DataPlane {
       old.close();
     }
     let fenced = 0;
+    let repointed = 0;
     for (const s of this.sessions) {
-      if (s.state === 'dialing' && !sameAddr(s.target, to)) {
+      const st = s.state;
+      if (st.kind === 'dialing' && !sameAddr(st.target, to)) {
         // Nothing was forwarded yet: re-dial the new master instead of closing the client.
-        this.detachUpstream(s);
-        s.state = 'held';
-      } else if (s.state === 'open' && !sameAddr(s.target, to)) {
-        this.fence(s);
+        dropUpstream(st.upstream);
+        s.state = { kind: 'held' };
+      } else if (st.kind === 'open' && !sameAddr(st.target, to) && st.fwd.canRepoint()) {
+        this.repoint(s, st.fwd, st.frozen, to);
+        repointed++;
+      } else if ((st.kind === 'open' || st.kind === 'flushing') && !sameAddr(st.target, to)) {
+        this.closeSoon(s);
         fenced++;
       }
     }
     this.st.fenced += fenced;
+    this.st.repointed += repointed;
     if (fenced > 0)
       this.opts.onLog('info', 'closed sessions bound to the previous master', { count: fenced, to: addrKey(to) });
-    if (this.gateOpen) for (const s of this.sessions) if (s.state === 'held') this.release(s);
+    if (repointed > 0)
+      this.opts.onLog('info', 'moved idle sessions to the new master', { count: repointed, to: addrKey(to) });
+    if (this.gateIsOpen) for (const s of this.sessions) if (s.state.kind === 'held') this.release(s);
+  }
+
+  /**
+   * Move an idle, stateless session (its forwarder said canRepoint) to the new route instead of closing it: the
+   * forwarder lets go of the old upstream at once, so no byte of the client reaches the old master again. A
+   * --mux session stays on the shared upstream, which now goes to the new route; any other session waits as a
+   * held one (its hold budget goes on if it was frozen) and dials the new master when the gate is open.
+   */
+  private repoint(s: Session, fwd: Forwarder, frozen: boolean, to: Addr): void {
+    fwd.detach();
+    if (fwd.kind === 'mux') {
+      s.state = { kind: 'open', target: to, fwd, frozen };
+      return;
+    }
+    s.state = { kind: 'held' };
+    this.startWaiting(s, Date.now());
+  }
+
+  // --- ForwarderHost ---------------------------------------------------------------------------------------------
+
+  get gateOpen(): boolean {
+    return this.gateIsOpen;
+  }
+
+  upstreamGone(s: Session, fwd: Forwarder): void {
+    const st = s.state;
+    if (st.kind !== 'open' || st.fwd !== fwd || this.gateIsOpen) return;
+    this.st.repointed++;
+    this.repoint(s, fwd, st.frozen, st.target);
+  }
+
+  countFromClient(n: number): void {
+    this.st.bytesFromClients += n;
+  }
+
+  countToClient(n: number): void {
+    this.st.bytesToClients += n;
+  }
+
+  /**
+   * A warning that can repeat per client (a flood, a master restarting under many held clients): logged at most
+   * once per 10 s per key, with how many were left out since the last one.
+   */
+  warnEvery(key: string, msg: string, fields: { [k: string]: unknown }): void {
+    const now = Date.now();
+    const w = this.warned.get(key);
+    if (w && now - w.at < 10_000) {
+      w.skipped++;
+      return;
+    }
+    this.warned.set(key, { at: now, skipped: 0 });
+    if (this.warned.size > 64) for (const [k, v] of this.warned) if (now - v.at >= 10_000) this.warned.delete(k);
+    this.opts.onLog('warn', msg, w?.skipped ? { ...fields, alsoSince: w.skipped } : fields);
+  }
+
+  muxUpstream(): MuxUpstream | null {
+    const route = this.route;
+    if (!route) return null;
+    if (!this.mux || this.mux.isClosed) {
+      this.mux = new MuxUpstream(
+        route,
+        this.opts.bindSourceAddr,
+        () => this.gateIsOpen,
+        (m) => {
+          if (this.mux === m) this.mux = null;
+        },
+      );
+    }
+    return this.mux;
+  }
+
+  /** Move a drained mux session to its own upstream connection, sending `bytes` first. */
+  pin(s: Session, bytes: Buffer): void {
+    this.st.pinned++;
+    s.muxable = false;
+    s.carry = bytes;
+    s.state = { kind: 'held' };
+    this.startWaiting(s, Date.now());
+    // While the gate is closed it waits like any held client; setGate/setRoute release it.
+    if (this.gateIsOpen && this.route) this.dial(s);
+  }
+
+  /** Close gently: the client gets what it is owed (plus `msg`, if any), then FIN; closed for good after 1 s. */
+  closeSoon(s: Session, msg: string | null = null): void {
+    const st = s.state;
+    if (st.kind === 'closed') return;
+    this.forget(s);
+    if (st.kind === 'open') {
+      st.fwd.fence(msg);
+      return;
+    }
+    if (st.kind === 'dialing' || st.kind === 'flushing') dropUpstream(st.upstream);
+    endClient(s.client, msg);
+  }
+
+  /** Close at once (client error/close, proxy shutdown). */
+  closeNow(s: Session): void {
+    const st = s.state;
+    this.forget(s);
+    switch (st.kind) {
+      case 'open':
+        st.fwd.abort();
+        return;
+      case 'dialing':
+      case 'flushing':
+        dropUpstream(st.upstream);
+        break;
+      case 'held':
+      case 'closed':
+        break;
+    }
+    s.client.destroy();
   }
 
   // --- sessions -----------------------------------------------------------------------------------------------
@@ -278,17 +351,16 @@ export class DataPlane {
       this.turnAway(client);
       return;
     }
-    const s = new Session(client);
-    if (this.opts.mux) s.mode = 'mux';
+    const s = new Session(client, this.opts.mux === true);
     this.sessions.add(s);
-    client.on('error', () => this.destroy(s));
-    client.on('close', () => this.destroy(s));
+    client.on('error', () => this.closeNow(s));
+    client.on('close', () => this.closeNow(s));
     if (this.opts.keepAliveMs > 0) client.setKeepAlive(true, this.opts.keepAliveMs);
     if (this.opts.idleTimeoutMs > 0) {
-      client.setTimeout(this.opts.idleTimeoutMs, () => this.destroy(s));
+      client.setTimeout(this.opts.idleTimeoutMs, () => this.closeNow(s));
     }
     this.startWaiting(s, Date.now());
-    if (this.gateOpen && this.route) this.release(s);
+    if (this.gateIsOpen && this.route) this.release(s);
   }
 
   /** Over maxClients: Redis's reply, then close (a client that does not read is cut after 1 s). */
@@ -304,199 +376,23 @@ export class DataPlane {
     });
   }
 
-  /**
-   * A warning that can repeat per client (a flood, a master restarting under many held clients): logged at most
-   * once per 10 s per key, with how many were left out since the last one.
-   */
-  private warnEvery(key: string, msg: string, fields: { [k: string]: unknown }): void {
-    const now = Date.now();
-    const w = this.warned.get(key);
-    if (w && now - w.at < 10_000) {
-      w.skipped++;
-      return;
-    }
-    this.warned.set(key, { at: now, skipped: 0 });
-    if (this.warned.size > 64) for (const [k, v] of this.warned) if (now - v.at >= 10_000) this.warned.delete(k);
-    this.opts.onLog('warn', msg, w?.skipped ? { ...fields, alsoSince: w.skipped } : fields);
-  }
-
   /** A held client may go: onto the shared upstream (mux) or its own connection. */
   private release(s: Session): void {
-    if (this.opts.mux && s.mode === 'mux' && s.state === 'held' && s.pinBuf === null) {
+    if (s.muxable && s.state.kind === 'held' && s.carry === null) {
       this.attachMux(s);
       return;
     }
     this.dial(s);
   }
 
-  // --- multiplexing ---------------------------------------------------------------------------------------------
-
   private attachMux(s: Session): void {
     const route = this.route;
     if (!route) return;
-    s.state = 'open';
-    s.target = route;
-    s.plane = this;
+    const fwd = new MuxForwarder(s, this);
+    s.state = { kind: 'open', target: route, fwd, frozen: false };
     this.stopWaiting(s, Date.now(), true);
-    const client = s.client;
-    client.on('data', (chunk: Buffer) => this.onMuxData(s, chunk));
-    client.on('end', () => {
-      s.ended = true;
-      if (s.outstanding === 0 && s.pinBuf === null) this.destroySoon(s);
-    });
-    if (!this.gateOpen) this.freeze(s, Date.now());
-    else client.resume();
-  }
-
-  private muxUpstream(): MuxUpstream | null {
-    const route = this.route;
-    if (!route) return null;
-    if (!this.mux || this.mux.isClosed) {
-      this.mux = new MuxUpstream(
-        route,
-        this.opts.bindSourceAddr,
-        () => this.gateOpen,
-        (m) => {
-          if (this.mux === m) this.mux = null;
-        },
-      );
-    }
-    return this.mux;
-  }
-
-  private onMuxData(s: Session, chunk: Buffer): void {
-    this.st.bytesFromClients += chunk.length;
-    if (s.pinBuf) {
-      // Already leaving the shared connection: keep everything for the pinned one, in order (the client is
-      // paused, so this is at most what was already read).
-      s.pinBuf = Buffer.concat([s.pinBuf, chunk]);
-      return;
-    }
-    const b = s.partial.take(chunk);
-    if (b === null) return;
-    const resume = s.partial.resume;
-    let at = 0;
-    let sendFrom = 0;
-    let count = 0;
-    const flushRange = (to: number): void => {
-      if (count > 0) {
-        const mux = this.muxUpstream();
-        if (mux) mux.send(s, b.subarray(sendFrom, to), count);
-      }
-      count = 0;
-    };
-    while (at < b.length) {
-      const e = scanRequest(b, at, at === 0 ? resume : null);
-      if (e === INCOMPLETE) {
-        if (scan.need - at > MUX_PARTIAL_MAX || b.length - at > MUX_PARTIAL_MAX) {
-          // Too big to hold whole: such a client is better off on its own connection, streamed at L4.
-          flushRange(at);
-          this.muxPinFrom(s, b, at);
-          return;
-        }
-        flushRange(at);
-        s.partial.keep(b, at);
-        break;
-      }
-      if (e === EMPTY) {
-        // Redis answers nothing to an empty line or `*0`: drop it so the reply count stays exact.
-        flushRange(at);
-        at = scan.need;
-        sendFrom = at;
-        continue;
-      }
-      if (e < 0 || !MUX_COMMANDS.has(scan.cmd)) {
-        // Not multiplexable (or something Redis should judge on its own): pin from this request on.
-        flushRange(at);
-        this.muxPinFrom(s, b, at);
-        return;
-      }
-      at = e;
-      count++;
-    }
-    if (at >= b.length) flushRange(at);
-    if (s.unanswered > MUX_UNANSWERED_MAX && !s.bpPaused) {
-      // Too much asked and not yet answered: stop reading this client until replies come (muxAnswered).
-      s.bpPaused = true;
-      s.client.pause();
-    }
-  }
-
-  /** Leave the shared connection from b[from] on: keep those bytes for the pinned connection, stop reading. */
-  private muxPinFrom(s: Session, b: Buffer, from: number): void {
-    s.pinBuf = Buffer.from(b.subarray(from));
-    s.client.pause();
-    if (s.outstanding === 0) this.muxPin(s);
-  }
-
-  /** Move a drained mux session to its own upstream connection, sending the pinned bytes first. */
-  muxPin(s: Session): void {
-    if (s.state !== 'open' || s.mode !== 'mux') return;
-    this.st.pinned++;
-    s.mode = 'l4';
-    s.bpPaused = false;
-    s.client.removeAllListeners('data');
-    s.client.removeAllListeners('end');
-    s.client.pause();
-    s.state = 'held';
-    s.frozen = false;
-    this.startWaiting(s, Date.now());
-    // While the gate is closed it waits like any held client; setGate/setRoute release it.
-    if (this.gateOpen && this.route) this.dial(s);
-  }
-
-  muxEnded(s: Session): void {
-    this.destroySoon(s);
-  }
-
-  /** false when the client's socket holds more than MUX_REPLY_HWM unflushed (the shared upstream then waits). */
-  muxDeliver(s: Session, bytes: Buffer): boolean {
-    this.st.bytesToClients += bytes.length;
-    s.client.write(bytes);
-    return s.client.writableLength <= MUX_REPLY_HWM;
-  }
-
-  /**
-   * `cb` once the client has drained (or is gone). A client that stays over its high-water mark for
-   * MUX_STALL_MS is closed: the shared connection, and every other client on it, waits for it meanwhile.
-   */
-  muxWhenWritable(s: Session, cb: () => void): void {
-    const client = s.client;
-    let done = false;
-    const go = (): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      client.off('drain', go);
-      client.off('close', go);
-      cb();
-    };
-    const timer = setTimeout(() => {
-      this.warnEvery('mux-stall', 'closing a mux client that does not read its replies', {
-        stalledMs: MUX_STALL_MS,
-      });
-      this.destroy(s);
-      go();
-    }, MUX_STALL_MS);
-    if (client.destroyed || client.writableLength <= MUX_REPLY_HWM) {
-      go();
-      return;
-    }
-    client.on('drain', go);
-    client.on('close', go);
-  }
-
-  /** Replies came: a client paused for too many unanswered request bytes may send again. */
-  muxAnswered(s: Session): void {
-    if (s.bpPaused && s.unanswered <= MUX_UNANSWERED_MAX / 2 && s.mode === 'mux' && s.state === 'open') {
-      s.bpPaused = false;
-      if (!s.frozen && s.pinBuf === null) s.client.resume();
-    }
-  }
-
-  /** The shared connection died with replies pending for this client: close it (the outcome is unknown). */
-  muxFail(s: Session): void {
-    this.destroySoon(s);
+    if (!this.gateIsOpen) this.freeze(s, Date.now());
+    else fwd.start();
   }
 
   private startWaiting(s: Session, now: number): void {
@@ -520,18 +416,16 @@ export class DataPlane {
 
   private expire(s: Session): void {
     s.waitTimer = null;
-    if (s.state === 'closed') return;
+    if (s.state.kind === 'closed') return;
     this.st.refused++;
     const why = this.route ? this.gateReason : 'no confirmed master yet';
     const msg = `-ERR vigil-proxy: no confirmed master for '${this.opts.masterName}' after ${this.opts.maxHoldMs} ms (${why}); retry later\r\n`;
-    this.destroySoon(s, msg);
+    this.closeSoon(s, msg);
   }
 
   private dial(s: Session): void {
     const route = this.route;
-    if (!route || s.state === 'closed') return;
-    s.state = 'dialing';
-    s.target = route;
+    if (!route || s.state.kind === 'closed') return;
     const up = connect({
       host: route.host,
       port: route.port,
@@ -539,24 +433,24 @@ export class DataPlane {
       allowHalfOpen: true,
       ...(this.opts.bindSourceAddr !== undefined ? { localAddress: this.opts.bindSourceAddr } : {}),
     });
-    s.upstream = up;
+    s.state = { kind: 'dialing', target: route, upstream: up };
+    const dialing = (): boolean => s.state.kind === 'dialing' && s.state.upstream === up;
     const timer = setTimeout(() => up.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs);
     up.once('connect', () => {
       clearTimeout(timer);
-      if (s.state !== 'dialing' || s.upstream !== up) {
+      if (!dialing()) {
         up.destroy();
         return;
       }
       if (this.opts.keepAliveMs > 0) up.setKeepAlive(true, this.opts.keepAliveMs);
-      this.wire(s, up);
+      this.wire(s, route, up);
     });
     up.on('error', (err) => {
       clearTimeout(timer);
-      if (s.upstream !== up) return;
-      if (s.state === 'dialing') {
+      const st = s.state;
+      if (dialing()) {
         this.st.upstreamConnectFailures++;
-        s.upstream = null;
-        s.state = 'held';
+        s.state = { kind: 'held' };
         up.destroy();
         this.warnEvery(`connect ${addrKey(route)} ${err.message}`, 'upstream connect failed; holding client', {
           to: addrKey(route),
@@ -564,120 +458,68 @@ export class DataPlane {
         });
         // Retry within the hold budget: the route may be the right one and just restarting, or about to move.
         setTimeout(() => {
-          if (s.state === 'held' && this.gateOpen) this.dial(s);
+          if (s.state.kind === 'held' && this.gateIsOpen) this.dial(s);
         }, this.opts.redialDelayMs).unref();
-      } else {
-        this.destroy(s);
+      } else if (st.kind === 'flushing' && st.upstream === up) {
+        this.closeNow(s);
       }
+      // An open session's upstream errors are its forwarder's (JsPipe); the pump took its own copy.
     });
   }
 
-  private wire(s: Session, up: Socket): void {
-    s.state = 'open';
+  private wire(s: Session, target: Addr, up: Socket): void {
     this.stopWaiting(s, Date.now(), true);
     if (this.pump && s.client.writableLength > 0) {
       // A mux client moving to its own connection still has replies in its socket's JS buffer: handing the
       // descriptor to the pump now would drop them (the JS socket is destroyed). Wait until they are in the
       // kernel (an empty write's callback runs once everything before it is flushed); a client too slow for that
       // within the deadline is forwarded in JS, which keeps the order anyway.
+      const flushing = { kind: 'flushing' as const, target, upstream: up, frozen: false };
+      s.state = flushing;
+      const still = (): boolean => s.state === flushing;
       let done = false;
       const timer = setTimeout(() => {
         done = true;
-        if (s.state === 'open' && s.upstream === up) this.pipe(s, up);
+        if (still()) this.openJs(s, target, up);
       }, HANDOVER_FLUSH_MS);
       s.client.write(Buffer.alloc(0), () => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        if (s.state === 'open' && s.upstream === up && !this.handOver(s, up)) this.pipe(s, up);
+        if (still() && !this.openPump(s, target, up)) this.openJs(s, target, up);
       });
       return;
     }
-    if (this.pump && this.handOver(s, up)) return;
-    this.pipe(s, up);
+    if (this.pump && this.openPump(s, target, up)) return;
+    this.openJs(s, target, up);
   }
 
   /** Forward an open session in JavaScript. */
-  private pipe(s: Session, up: Socket): void {
-    const client = s.client;
-    const st = this.st;
-    client.on('data', (chunk: Buffer) => {
-      st.bytesFromClients += chunk.length;
-      if (!up.write(chunk)) {
-        s.bpPaused = true;
-        client.pause();
-      }
-    });
-    up.on('drain', () => {
-      s.bpPaused = false;
-      if (!s.frozen && s.state === 'open') client.resume();
-    });
-    up.on('data', (chunk: Buffer) => {
-      st.bytesToClients += chunk.length;
-      if (!client.write(chunk)) up.pause();
-    });
-    client.on('drain', () => up.resume());
-    if (s.pinBuf && this.gateOpen) {
-      up.write(s.pinBuf);
-      s.pinBuf = null;
-    }
-    client.on('end', () => up.end());
-    up.on('end', () => client.end());
-    up.on('close', () => {
-      if (s.upstream === up) this.destroySoon(s);
-    });
-    if (!this.gateOpen) this.freeze(s, Date.now());
-    else client.resume();
+  private openJs(s: Session, target: Addr, up: Socket): void {
+    const fwd = new JsPipe(s, up, this);
+    s.state = { kind: 'open', target, fwd, frozen: false };
+    if (!this.gateIsOpen) this.freeze(s, Date.now());
+    else fwd.start();
   }
 
-  /**
-   * Give an open session's two sockets to the native pump. Runs synchronously right after the upstream
-   * connected, so no libuv read can happen in between; bytes JS already holds for the upstream (the pinned
-   * request of a mux client, anything buffered in the client's stream) go first. Returns false (the caller pipes
-   * in JS) when the sockets cannot be handed over.
-   */
-  private handOver(s: Session, up: Socket): boolean {
-    const pump = this.pump;
-    const client = s.client;
-    // Bytes still in either JS socket would be lost with it (wire() waits for mux replies to be flushed first).
-    if (!pump || up.readableLength > 0 || client.writableLength > 0) return false;
-    // Pinned bytes wait for an open gate; keep such a session in JS (rare: a mux client pinned mid-failover).
-    if (s.pinBuf && !this.gateOpen) return false;
-    client.removeAllListeners('data');
-    const pre: Buffer[] = s.pinBuf ? [s.pinBuf] : [];
-    for (let c = client.read() as Buffer | null; c !== null; c = client.read() as Buffer | null) pre.push(c);
-    const frozen = !this.gateOpen;
-    const preBytes = pre.length > 0 ? Buffer.concat(pre) : null;
-    const onClosed = (): void => this.pumpClosed(s);
-    const id = pump.add(this.pumpGroup, client, up, preBytes, frozen, onClosed, this.opts.idleTimeoutMs);
-    if (id === 0) {
-      if (pre.length > 0) s.pinBuf = Buffer.concat(pre);
-      return false;
-    }
-    s.pumpId = id;
-    s.pinBuf = null;
-    s.upstream = null;
-    for (const sock of [client, up]) {
-      sock.removeAllListeners();
-      sock.on('error', () => undefined);
-      sock.destroy();
-    }
-    if (frozen) {
-      s.frozen = true;
-      this.startWaiting(s, Date.now());
-    }
+  /** Give an open session's two sockets to the native pump; false (nothing changed) if it cannot take them. */
+  private openPump(s: Session, target: Addr, up: Socket): boolean {
+    if (!this.pump) return false;
+    const frozen = !this.gateIsOpen;
+    const onClosed = (): void => {
+      // The pump ended a session (either side closed, or after our fence/abort).
+      if (s.state.kind !== 'closed') this.forget(s);
+    };
+    const fwd = handOver(this.pump, this.pumpGroup, s, up, frozen, this.opts.idleTimeoutMs, onClosed);
+    if (!fwd) return false;
+    s.state = { kind: 'open', target, fwd, frozen };
+    if (frozen) this.startWaiting(s, Date.now());
     return true;
   }
 
-  /** The pump ended a session (either side closed, or after our fence/abort). */
-  private pumpClosed(s: Session): void {
-    if (s.state !== 'closed') this.forget(s);
-  }
-
-  /** Drop a session's bookkeeping (its sockets are gone or owned by the pump). */
+  /** Drop a session's bookkeeping (its sockets are gone, closing or owned by the pump). */
   private forget(s: Session): void {
-    s.state = 'closed';
-    s.alive = false;
+    s.state = { kind: 'closed' };
     if (s.waitTimer) clearTimeout(s.waitTimer);
     s.waitTimer = null;
     s.waitingSince = 0;
@@ -685,73 +527,24 @@ export class DataPlane {
   }
 
   private freeze(s: Session, now: number): void {
-    s.frozen = true;
-    if (s.pumpId !== 0) this.pump?.freeze(s.pumpId, true);
-    else s.client.pause();
+    const st = s.state;
+    if (st.kind !== 'open' && st.kind !== 'flushing') return;
+    st.frozen = true;
+    // A flushing session's client is not being read; its forwarder starts frozen.
+    if (st.kind === 'open') st.fwd.freeze(true);
     this.startWaiting(s, now);
   }
 
   private unfreeze(s: Session, now: number): void {
-    s.frozen = false;
+    const st = s.state;
+    if (st.kind !== 'open' && st.kind !== 'flushing') return;
+    st.frozen = false;
     this.stopWaiting(s, now, true);
-    if (!sameAddr(s.target, this.route)) {
-      this.fence(s);
+    if (!sameAddr(st.target, this.route)) {
+      this.closeSoon(s);
       return;
     }
-    if (s.pumpId !== 0) {
-      this.pump?.freeze(s.pumpId, false);
-      return;
-    }
-    if (s.pinBuf && s.upstream && s.mode === 'l4') {
-      s.upstream.write(s.pinBuf);
-      s.pinBuf = null;
-    }
-    // A mux client with pinned bytes stays paused until its own connection is wired.
-    if (!s.bpPaused && !(s.mode === 'mux' && s.pinBuf)) s.client.resume();
-  }
-
-  /** Close a session bound to a master that is no longer the route: flush what we have, then close. */
-  private fence(s: Session): void {
-    this.detachUpstream(s);
-    this.destroySoon(s);
-  }
-
-  private detachUpstream(s: Session): void {
-    const up = s.upstream;
-    s.upstream = null;
-    if (up) {
-      up.removeAllListeners('data');
-      up.on('error', () => undefined);
-      up.destroy();
-    }
-  }
-
-  /** Close gently: the client gets what it is owed (plus `msg`, if any), then FIN; closed for good after 1 s. */
-  private destroySoon(s: Session, msg: string | null = null): void {
-    if (s.state === 'closed') return;
-    this.forget(s);
-    if (s.pumpId !== 0) {
-      this.pump?.fence(s.pumpId, msg);
-      return;
-    }
-    this.detachUpstream(s);
-    const client = s.client;
-    client.removeAllListeners('data');
-    client.on('error', () => undefined);
-    if (msg === null) client.end();
-    else client.end(msg);
-    setTimeout(() => client.destroy(), 1000).unref();
-  }
-
-  /** Close at once (client error/close, proxy shutdown). */
-  private destroy(s: Session): void {
-    const live = s.state !== 'closed' || this.sessions.has(s);
-    this.forget(s);
-    if (s.pumpId !== 0) {
-      if (live) this.pump?.abort(s.pumpId);
-      return;
-    }
-    if (live) this.detachUpstream(s);
-    s.client.destroy();
+    // A flushing session starts forwarding when its hand-over is done.
+    if (st.kind === 'open') st.fwd.freeze(false);
   }
 }

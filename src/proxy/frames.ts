@@ -310,6 +310,11 @@ export class ReplyScanner {
   /** Replies completed by the last advance(). */
   done = 0;
 
+  /** At a reply boundary: nothing of a reply has been seen that is not complete. */
+  get atBoundary(): boolean {
+    return this.pending === 0 && this.skip === 0 && this.lineType === 0;
+  }
+
   /**
    * Go over b[from..] until `max` replies are complete or b ends. Returns the offset reached (everything before
    * it belongs to the replies counted in `done` or to the reply in progress), or INVALID.

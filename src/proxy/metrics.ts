@@ -105,6 +105,12 @@ export function proxyRegistry(stats: ProxyStats, nowMs: number): Registry {
     per((m) => m.plane.fenced),
   );
   metric(
+    'vigil_proxy_connections_repointed_total',
+    'counter',
+    'Idle sessions moved to the new master at a switch instead of being closed.',
+    per((m) => m.plane.repointed),
+  );
+  metric(
     'vigil_proxy_upstream_connect_failures_total',
     'counter',
     'Failed connects to the routed master.',

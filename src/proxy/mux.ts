@@ -41,7 +41,8 @@ interface Entry {
 export class MuxUpstream {
   private readonly sock: Socket;
   private readonly queue: Entry[] = [];
-  private out: Array<{ c: MuxClient; b: Buffer }> = [];
+  /** Requests queued and not yet written (`n` of them in `b`). */
+  private out: Array<{ c: MuxClient; b: Buffer; n: number }> = [];
   /** Nothing is written before the connection is up, so a failed connect loses no request. */
   private connected = false;
   private flushScheduled = false;
@@ -87,7 +88,7 @@ export class MuxUpstream {
     c.unanswered += bytes.length;
     // Always wait for the batch turn, even when idle: writing the first request of a turn at once splits the
     // batch in two and measurably costs throughput with many clients (docs/benchmarks.md).
-    this.out.push({ c, b: bytes });
+    this.out.push({ c, b: bytes, n: count });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -134,10 +135,25 @@ export class MuxUpstream {
       }
       for (const [c, bufs] of byClient) if (c.alive) c.requeue(Buffer.concat(bufs));
     } else {
-      for (const e of q) {
-        e.c.outstanding = 0;
-        e.c.unanswered = 0;
-        if (e.c.alive) e.c.fail();
+      // A client none of whose pending requests was written (the gate closed before the batch turn, and the
+      // connection is closed at the switch or dropped by the old master) gets them back, as above; a client with
+      // a request Redis may have run fails (its outcome is unknown).
+      const unwritten = new Map<MuxClient, { n: number; bufs: Buffer[] }>();
+      for (const u of unsent) {
+        const w = unwritten.get(u.c);
+        if (w) {
+          w.n += u.n;
+          w.bufs.push(u.b);
+        } else unwritten.set(u.c, { n: u.n, bufs: [u.b] });
+      }
+      for (const c of new Set(q.map((e) => e.c))) {
+        const w = unwritten.get(c);
+        const none = w !== undefined && w.n === c.outstanding;
+        c.outstanding = 0;
+        c.unanswered = 0;
+        if (!c.alive) continue;
+        if (none) c.requeue(Buffer.concat(w.bufs));
+        else c.fail();
       }
     }
     this.onClose(this);

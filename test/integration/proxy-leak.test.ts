@@ -1,5 +1,6 @@
 // Descriptor and session accounting of the proxy across repeated failovers: sessions that end every way the data
-// plane knows (client close, client reset, fenced at a switch, held then resumed) must give back both sockets.
+// plane knows (client close, client reset, fenced at a switch, re-pointed at a switch and closed later, held then
+// resumed) must give back both sockets.
 // Runs the proxy in this process and counts this process's open descriptors (/proc/self/fd, Linux).
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +75,8 @@ void describe('proxy - descriptors and sessions across failovers', { skip }, () 
         const clients = await Promise.all(Array.from({ length: N }, () => RespClient.connect(p.address.port)));
         await Promise.all(clients.map((c, i) => c.call('SET', `k${i}`, String(round))));
         const stay: RespClient[] = [];
+        // Idle GET/SET clients: fenced at the switch with the pump; re-pointed to the new master in JS.
+        const idleOnes: RespClient[] = [];
         for (const [i, c] of clients.entries()) {
           if (i % 3 === 0) {
             await c.call('SUBSCRIBE', `ch${i}`); // long-lived, fenced at the switch
@@ -82,8 +85,10 @@ void describe('proxy - descriptors and sessions across failovers', { skip }, () 
             c.socket.resetAndDestroy(); // RST
           } else if (i % 6 === 2) {
             c.close(); // FIN
-          } else {
+          } else if (pumpThreads) {
             stay.push(c); // idle, fenced at the switch
+          } else {
+            idleOnes.push(c); // idle, re-pointed at the switch
           }
         }
         await failoverWhenReady(f, oldPort);
@@ -92,6 +97,8 @@ void describe('proxy - descriptors and sessions across failovers', { skip }, () 
           Promise.all(stay.map((c) => c.closed)),
           new Promise((_, rej) => setTimeout(() => rej(new Error('sessions on the old master not closed')), 5000)),
         ]);
+        for (const c of idleOnes) assert.equal(await c.call('GET', 'k0'), String(round), 're-pointed, same connection');
+        for (const c of idleOnes) c.close();
         // New sessions reach the new master.
         const c2 = await RespClient.connect(p.address.port);
         assert.equal(await c2.call('GET', 'k0'), String(round));
