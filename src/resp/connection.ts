@@ -5,7 +5,7 @@
 // connection only. Every failure of the connection itself is a RespConnError (code VIGIL_ERR_RESP_CONN).
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { ReplyDecoder } from './reply-decoder.js';
+import { ReplyDecoder } from './decoder.js';
 import { encodeCommand, replyToString } from './encoder.js';
 import { RespErrorReply, type Reply } from './types.js';
 
