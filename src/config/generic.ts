@@ -1,9 +1,10 @@
 // Generic (non-`sentinel`) directives: the table of what redis-server 7.0.15 accepts, validation with Redis's
-// messages for the directives a sentinel uses, and formatting for CONFIG REWRITE. Pure: no I/O.
+// messages (and a hint) for the directives a sentinel uses, and applying a valid line to ServerOptions; the
+// rewriter (rewrite.ts) reads the same table. Pure: no I/O.
 // Directives marked 'loose' are accepted by name (Redis knows them; a sentinel ignores them) and kept verbatim.
 
 import { createHash } from 'node:crypto';
-import { repr } from './tokenize.js';
+import type { LogLevel, ServerOptions } from './types.js';
 
 export type GenericKind =
   | { t: 'bool' }
@@ -142,7 +143,7 @@ export const SPECS: ReadonlyMap<string, GenericSpec> = new Map<string, GenericSp
 ]);
 
 /** Redis's string2ll: optional '-', digits, no leading zeros (except "0"), no spaces. */
-export function parseStrictInt(s: string): bigint | null {
+function parseStrictInt(s: string): bigint | null {
   if (!/^-?(0|[1-9][0-9]*)$/.test(s) || s === '-0') return null;
   const v = BigInt(s);
   if (v > LONG_MAX || v < -LONG_MAX - 1n) return null;
@@ -166,7 +167,7 @@ export function parseMemory(s: string): bigint | null {
 }
 
 /** rewriteConfigFormatMemory: the largest of gb/mb/kb that divides the value, else plain bytes. */
-export function formatMemory(v: bigint): string {
+function formatMemory(v: bigint): string {
   const gb = 1073741824n,
     mb = 1048576n,
     kb = 1024n;
@@ -176,7 +177,7 @@ export function formatMemory(v: bigint): string {
   return `${v}`;
 }
 
-export function formatPercentiles(ps: readonly number[]): string {
+function formatPercentiles(ps: readonly number[]): string {
   return ps.map((p) => String(p)).join(' ');
 }
 
@@ -184,7 +185,7 @@ export function formatPercentiles(ps: readonly number[]): string {
  * Validate a typed directive's arguments (args excludes the name). Returns the normalised value (as the
  * rewriter writes it, unquoted) or a Redis error message.
  */
-export function validateGeneric(spec: GenericSpec, args: readonly string[]): { value: string } | { error: string } {
+function validateGeneric(spec: GenericSpec, args: readonly string[]): { value: string } | { error: string } {
   const k = spec.kind;
   switch (k.t) {
     case 'bool': {
@@ -231,7 +232,7 @@ export function validateGeneric(spec: GenericSpec, args: readonly string[]): { v
 }
 
 /** MULTI_ARG configs given one non-empty argument split it on spaces (config.c). */
-export function splitMulti(args: readonly string[]): string[] {
+function splitMulti(args: readonly string[]): string[] {
   if (args.length === 1 && (args[0] as string).length > 0) {
     return (args[0] as string).split(' ').filter((s) => s !== '');
   }
@@ -245,25 +246,116 @@ export function isMultiArg(spec: GenericSpec): boolean {
   );
 }
 
-/** A rewritten line for a typed option with value `v` (normalised as validateGeneric returns it). */
-export function formatGenericLine(spec: GenericSpec, v: string, cwd: string): string {
-  switch (spec.kind.t) {
-    case 'string':
-      return `${spec.name} ${repr(v)}`;
-    case 'dir':
-      return `dir ${repr(cwd)}`;
-    case 'bool':
-    case 'int':
-    case 'mem':
-    case 'enum':
-    case 'bind':
-    case 'percentiles':
-    case 'loose':
-      return `${spec.name} ${v}`;
-  }
-}
-
 /** Redis's stored password hash: lower-case hex SHA-256. */
 export function sha256Hex(s: string): string {
   return createHash('sha256').update(s, 'utf8').digest('hex');
+}
+
+/** Applies a generic directive line (arguments after the name) to the model, or fails with Redis's message. */
+export function applyGeneric(
+  spec: GenericSpec,
+  rawArgs: string[],
+  server: ServerOptions,
+  fail: (m: string, h: string) => never,
+): void {
+  const multi = isMultiArg(spec);
+  if (!multi && rawArgs.length !== 1) {
+    fail(
+      'wrong number of arguments',
+      `'${spec.name}' takes exactly one argument; put a value that contains spaces in double quotes`,
+    );
+  }
+  const args = multi ? splitMulti(rawArgs) : rawArgs;
+  const r = validateGeneric(spec, args);
+  if ('error' in r) {
+    fail(r.error, genericHint(spec, r.error));
+    return;
+  }
+  const v = r.value;
+  switch (spec.name) {
+    case 'port':
+      server.port = Number(v);
+      return;
+    case 'bind':
+      server.bind = v === '' ? [] : v.split(' ');
+      return;
+    case 'bind-source-addr':
+      server.bindSourceAddr = v;
+      return;
+    case 'protected-mode':
+      server.protectedMode = v === 'yes';
+      return;
+    case 'dir':
+      server.dir = v;
+      return;
+    case 'logfile':
+      server.logfile = v;
+      return;
+    case 'loglevel':
+      server.loglevel = v as LogLevel;
+      return;
+    case 'pidfile':
+      server.pidfile = v;
+      return;
+    case 'daemonize':
+      server.daemonize = v === 'yes';
+      return;
+    case 'requirepass':
+      // An empty password means "no password" (Redis stores NULL and CONFIG REWRITE drops the line).
+      if (v === '') delete server.requirepass;
+      else server.requirepass = v;
+      return;
+    case 'aclfile':
+      if (v === '') delete server.aclfile;
+      else server.aclfile = v;
+      return;
+    case 'maxclients':
+      server.maxclients = Number(v);
+      return;
+    case 'tcp-keepalive':
+      server.tcpKeepaliveSec = Number(v);
+      return;
+    case 'timeout':
+      server.clientIdleTimeoutSec = Number(v);
+      return;
+    case 'hz':
+      server.hz = Number(v);
+      return;
+    case 'tls-port':
+      server.tlsPort = Number(v);
+      server.tls[spec.name] = v;
+      return;
+    case 'tls-replication':
+      server.tlsReplication = v === 'yes';
+      server.tls[spec.name] = v;
+      return;
+    default:
+      if (spec.name.startsWith('tls-')) server.tls[spec.name] = v;
+      // Each `client-output-buffer-limit <class> ...` line sets its class(es), as in Redis: lines accumulate.
+      else if (spec.name === 'client-output-buffer-limit')
+        server.other[spec.name] = [...(server.other[spec.name] ?? []), ...rawArgs];
+      else server.other[spec.name] = spec.kind.t === 'loose' ? [...rawArgs] : [v];
+  }
+}
+
+function genericHint(spec: GenericSpec, error: string): string {
+  switch (spec.kind.t) {
+    case 'bool':
+      return `use '${spec.name} yes' or '${spec.name} no'`;
+    case 'int':
+      return error.startsWith('argument must be between')
+        ? `use a value between ${spec.kind.min} and ${spec.kind.max}`
+        : 'use a plain decimal integer (no units, no leading zeros)';
+    case 'mem':
+      return 'use a byte count, optionally with a unit: 1048576, 1mb, 2gb (k/m/g = 1000s, kb/mb/gb = 1024s)';
+    case 'enum':
+      return `use one of: ${spec.kind.values.join(', ')}`;
+    case 'percentiles':
+      return 'use numbers between 0 and 100 separated by spaces, e.g. 50 99 99.9';
+    case 'string':
+    case 'dir':
+    case 'bind':
+    case 'loose':
+      return `check the value of '${spec.name}'`;
+  }
 }

@@ -4,16 +4,8 @@ export { ConfigError, formatConfigError, REDIS_VERSION } from './errors.js';
 export type { ConfigErrorCode, ConfigErrorInit } from './errors.js';
 export { splitArgs, repr, quoteIfNeeded, argvToConfigLines, formatConfigLine, ConfigWriteError } from './tokenize.js';
 export type { LineToken } from './tokenize.js';
-export {
-  parseConfig,
-  defaultServerOptions,
-  defaultSentinelGlobals,
-  newMasterConfig,
-  DEFAULT_DOWN_AFTER_MS,
-  DEFAULT_FAILOVER_TIMEOUT_MS,
-  DEFAULT_PARALLEL_SYNCS,
-  SENTINEL_DEFAULT_PORT,
-} from './parse.js';
+export { parseConfig, defaultSentinelGlobals } from './parse.js';
+export { newMasterConfig } from './master.js';
 export type { ParseOptions } from './parse.js';
 export { rewriteConfig, persistedStateFromConfig, REWRITE_SIGNATURE } from './rewrite.js';
 export {

@@ -8,7 +8,7 @@
 // those words (docs/security.md): no value, whoever chose it, can add a line or a directive.
 
 import { SPECS, TYPED_SPECS, isMultiArg, sha256Hex, type GenericSpec } from './generic.js';
-import { DEFAULT_DOWN_AFTER_MS, DEFAULT_FAILOVER_TIMEOUT_MS, DEFAULT_PARALLEL_SYNCS } from './parse.js';
+import { DEFAULT_DOWN_AFTER_MS, DEFAULT_FAILOVER_TIMEOUT_MS, DEFAULT_PARALLEL_SYNCS } from './master.js';
 import { ConfigWriteError, formatConfigLine, splitArgs, type LineToken } from './tokenize.js';
 import type { ConfigDocument, HostPort, PersistedState, ServerOptions, ServerState } from './types.js';
 

@@ -1,5 +1,5 @@
-// Redis's sdssplitargs(): the one tokenizer behind inline commands (src/resp/decoder.ts) and sentinel.conf lines
-// (src/config/tokenize.ts). Pure: no I/O.
+// Redis's sdssplitargs(): the one tokenizer behind inline commands (src/resp/command-decoder.ts) and sentinel.conf
+// lines (src/config/tokenize.ts). Pure: no I/O.
 
 /** C isspace() in the "C" locale: space \t \n \v \f \r. */
 function isSpace(c: number): boolean {

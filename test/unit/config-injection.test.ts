@@ -15,7 +15,7 @@ import {
   rewriteConfig,
   splitArgs,
 } from '../../src/config/index.js';
-import { normaliseIpLiteral } from '../../src/config/parse.js';
+import { normaliseIpLiteral } from '../../src/config/sentinel-directives.js';
 import type { PersistedState } from '../../src/config/types.js';
 import { sentinelCommand } from '../../src/core/commands.js';
 import { Acl, AclRuleError, hasSpaceOrNul } from '../../src/server/acl.js';
