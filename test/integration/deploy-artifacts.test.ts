@@ -1,5 +1,9 @@
 // The deployment artifacts, checked as far as this machine allows (docs/deploy.md lists the commands):
-// - `npm pack` → `npm install -g --prefix <tmp>` of the tarball → `vigil --help` and `vigil-sentinel --version` run;
+// - `npm pack` → the tarball installed with its runtime dependencies into a temp directory → `vigil --help` and
+//   `vigil-sentinel --version` run. Offline, without the registry: `npm install <tgz>` needs the dependencies' full
+//   registry metadata (npm 11 always asks for it), which `npm ci` does not cache, so a fresh machine fails with
+//   ENOTCACHED. The test writes a lockfile instead — the tarball plus the repository lock's non-dev entries, whose
+//   tarballs `npm ci` cached — and runs `npm ci --offline`, which installs from the cache by integrity;
 // - the systemd units pass `systemd-analyze verify` with no message (ExecStart pointed at the installed binaries)
 //   and `systemd-analyze security --offline=yes` rates them at most 2.0;
 // - the container entrypoint (the Containerfile itself needs an engine, absent here) starts a sentinel from a
@@ -10,7 +14,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, freePort, hasBinary, waitFor } from '../harness/index.js';
@@ -19,7 +23,46 @@ import { parseConfig } from '../../src/config/index.js';
 import { parseProxyArgs } from '../../src/cli/proxy.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vigil-deploy-'));
-const prefix = join(work, 'prefix');
+const inst = join(work, 'inst');
+/** Where the installed `vigil` and `vigil-sentinel` commands are. */
+const bin = join(inst, 'node_modules/.bin');
+
+interface LockEntry {
+  dev?: boolean;
+  link?: boolean;
+  [k: string]: unknown;
+}
+
+/** A project in `inst` whose only dependency is the tarball, locked to the repository's own dependency versions. */
+function writeInstallProject(tgz: string): void {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+    dependencies?: Record<string, string>;
+    bin?: Record<string, string>;
+  };
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
+  const root = { name: 'vigil-install-check', version: '0.0.0', dependencies: { vigil: `file:${tgz}` } };
+  const packages: Record<string, unknown> = {
+    '': root,
+    'node_modules/vigil': {
+      version: pkg.version,
+      resolved: `file:${tgz}`,
+      dependencies: pkg.dependencies ?? {},
+      bin: pkg.bin ?? {},
+    },
+  };
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    if (path.startsWith('node_modules/') && !entry.dev && !entry.link) packages[path] = entry;
+  }
+  mkdirSync(inst, { recursive: true });
+  writeFileSync(join(inst, 'package.json'), JSON.stringify(root, null, 2));
+  writeFileSync(
+    join(inst, 'package-lock.json'),
+    JSON.stringify({ name: root.name, version: root.version, lockfileVersion: 3, requires: true, packages }, null, 2),
+  );
+}
 const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
   spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 300_000, env });
 
@@ -36,19 +79,24 @@ void describe('deploy - artifacts', { timeout: 600_000 }, () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  void test('deploy - npm pack, install the tarball into a prefix: vigil --help, vigil-sentinel --version', () => {
+  void test('deploy - npm pack, install the tarball with its dependencies offline: vigil --help, vigil-sentinel --version', () => {
     const build = run('npm', ['run', '-s', 'build']);
     assert.equal(build.status, 0, build.stderr);
     const pack = run('npm', ['pack', '--ignore-scripts', '--pack-destination', work]);
     assert.equal(pack.status, 0, pack.stderr);
     const tgz = readdirSync(work).find((f) => /^vigil-.*\.tgz$/.test(f));
     assert.ok(tgz, `a tarball in ${work}: ${pack.stdout}`);
-    const inst = run('npm', ['install', '-g', '--prefix', prefix, '--ignore-scripts', '--offline', join(work, tgz)]);
-    assert.equal(inst.status, 0, inst.stderr);
-    const help = run(join(prefix, 'bin/vigil'), ['--help']);
+    writeInstallProject(join(work, tgz));
+    const ci = spawnSync('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], {
+      cwd: inst,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    assert.equal(ci.status, 0, ci.stderr);
+    const help = run(join(bin, 'vigil'), ['--help']);
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /vigil up/);
-    const version = run(join(prefix, 'bin/vigil-sentinel'), ['--version']);
+    const version = run(join(bin, 'vigil-sentinel'), ['--version']);
     assert.equal(version.status, 0, version.stderr);
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     assert.match(version.stdout, new RegExp(`^Vigil sentinel v=${pkg.version.replace(/\./g, '\\.')} `));
@@ -58,7 +106,7 @@ void describe('deploy - artifacts', { timeout: 600_000 }, () => {
     void test(`deploy - systemd-analyze verify and security: ${unit}`, { skip: !hasBinary('systemd-analyze') }, () => {
       const text = readFileSync(join(REPO_ROOT, 'deploy/systemd', unit), 'utf8').replaceAll(
         '/usr/local/bin/',
-        `${prefix}/bin/`,
+        `${bin}/`,
       );
       const path = join(work, unit);
       writeFileSync(path, text);
@@ -76,7 +124,7 @@ void describe('deploy - artifacts', { timeout: 600_000 }, () => {
   }
 
   void test('deploy - container entrypoint: version, and a sentinel from a read-only conf with a state file', async () => {
-    const env = { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}` };
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` };
     const entry = join(REPO_ROOT, 'deploy/container/entrypoint.sh');
     const v = run('sh', [entry, 'sentinel', '--version'], env);
     assert.equal(v.status, 0, v.stderr);
