@@ -7,21 +7,7 @@ export type { LineToken } from './tokenize.js';
 export { parseConfig, defaultSentinelGlobals } from './parse.js';
 export { newMasterConfig } from './master.js';
 export type { ParseOptions } from './parse.js';
-export { rewriteConfig, persistedStateFromConfig, REWRITE_SIGNATURE } from './rewrite.js';
-export {
-  loadConfigFile,
-  writeConfigAtomic,
-  ConfigFileError,
-  ConfigFileStore,
-  nodeStoreFs,
-  strerror,
-  recoverInPlaceWrite,
-} from './store.js';
-export {
-  renderStateFile,
-  combineWithState,
-  findStateConfigFile,
-  StateFileError,
-  STATE_FILE_HEADER,
-} from './state-file.js';
+export { rewriteConfig, persistedStateFromConfig } from './rewrite.js';
+export { loadConfigFile, writeConfigAtomic, ConfigFileError, ConfigFileStore, nodeStoreFs, strerror } from './store.js';
+export { renderStateFile, combineWithState, findStateConfigFile, StateFileError } from './state-file.js';
 export type { StoreFs, StoreFileHandle, LoadedConfig, WriteResult, WriteOptions } from './store.js';

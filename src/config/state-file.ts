@@ -15,7 +15,7 @@ import type { LogLevel, PersistedState, ServerState } from './types.js';
 /** `sentinel` kinds the state file owns: all the rewriter writes, except the one that cannot change at run time. */
 const STATE_KINDS = new Set<string>([...SENTINEL_KINDS.filter((k) => k !== 'deny-scripts-reconfig'), 'known-slave']);
 
-export const STATE_FILE_HEADER = [
+const STATE_FILE_HEADER = [
   '# Vigil sentinel state (sentinel state-config-file): written by the sentinel, loaded after sentinel.conf.',
   "# Its sentinel lines replace sentinel.conf's; delete this file (sentinel stopped) to start again from sentinel.conf.",
 ];

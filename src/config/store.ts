@@ -322,7 +322,7 @@ function sha256(b: Buffer): string {
 }
 
 /** The recovery block appended during an in-place rewrite: every line of `text` as a comment, then a checksum. */
-export function pendingBlock(text: string): Buffer {
+function pendingBlock(text: string): Buffer {
   const body = text
     .split('\n')
     .map((l) => PENDING_LINE + l + '\n')
@@ -354,7 +354,7 @@ function completeBlock(text: string): string | undefined {
  * mark is the old config ('discarded'); a mark cut short (its prefix, or NUL bytes a power loss leaves in a grown
  * file) is dropped from the end. A file with none of these is returned as it is.
  */
-export function recoverInPlaceWrite(text: string): { text: string; recovered?: 'completed' | 'discarded' } {
+function recoverInPlaceWrite(text: string): { text: string; recovered?: 'completed' | 'discarded' } {
   const done = completeBlock(text);
   if (done !== undefined) return { text: done, recovered: 'completed' };
   const mark = text.lastIndexOf(`\n${MARK}\n`);

@@ -47,7 +47,7 @@ export function repr(value: string): string {
 }
 
 /** True when `value` written bare reads back as exactly one argument equal to itself. */
-export function isBareSafe(value: string): boolean {
+function isBareSafe(value: string): boolean {
   const a = splitArgs(value);
   return a !== null && a.length === 1 && a[0] === value;
 }
@@ -126,7 +126,7 @@ export function formatConfigLine(tokens: readonly LineToken[]): string {
 }
 
 /** Throws ConfigWriteError unless `line` is one config line that tokenizes to exactly `words`. */
-export function assertReadsBack(line: string, words: readonly string[]): void {
+function assertReadsBack(line: string, words: readonly string[]): void {
   const back = /[\n\r]/.test(line) || trimLine(line) !== line || line.startsWith('#') ? null : splitArgs(line);
   const same = back !== null && back.length === words.length && back.every((w, i) => w === words[i]);
   if (!same || words.length === 0) {
