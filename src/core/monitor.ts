@@ -42,6 +42,11 @@ const tickReplicas: Instance[] = [];
 const tickSentinels: Instance[] = [];
 
 function snapshot(into: Instance[], from: Map<string, Instance>): number {
+  if (from.size === 0) {
+    // No iterator for a master without replicas.
+    into.length = 0;
+    return 0;
+  }
   let n = 0;
   for (const v of from.values()) into[n++] = v;
   into.length = n;
