@@ -11,8 +11,7 @@ import type { CoreState } from './state.js';
 
 const FAST_ASK_MS = 100;
 
-export function checkSdown(core: CoreState, ri: Instance): void {
-  const now = core.now();
+export function checkSdown(core: CoreState, ri: Instance, now = core.now()): void {
   // down-after is silence: the time since the last valid reply (PONG, LOADING, MASTERDOWN) while a PING is
   // unanswered. Redis counts from its oldest unanswered PING instead, which adds up to one PING period; counting
   // from the reply lets masters be PINGed at Redis's rate and still be declared down down-after after they last
@@ -88,8 +87,7 @@ export function checkOdown(core: CoreState, m: Instance): void {
   }
 }
 
-export function askOthers(core: CoreState, m: Instance, forced: boolean): void {
-  const now = core.now();
+export function askOthers(core: CoreState, m: Instance, forced: boolean, now = core.now()): void {
   for (const s of m.sentinels.values()) {
     const elapsed = now - s.lastMasterDownReplyAt;
     if (elapsed > core.timings.askPeriodMs * 5) {

@@ -29,8 +29,7 @@ import type { CoreState } from './state.js';
 import type { ReplyTag } from './types.js';
 
 /** Fence, renew or lift the fence of a master we monitor (called every tick for masters, not in TILT). */
-export function fenceStep(core: CoreState, m: Instance): void {
-  const now = core.now();
+export function fenceStep(core: CoreState, m: Instance, now = core.now()): void {
   if (fenceWanted(core, m, now)) {
     m.fenceContactBackAt = 0;
     if (!m.fenceActive) {

@@ -52,7 +52,7 @@ export function inContact(s: Instance, now: number, withinMs: number): boolean {
 export function othersCouldFailOver(m: Instance, now: number, pingPeriodMs = 0): boolean {
   const voters = m.sentinels.size + 1;
   if (voters < 3) return false;
-  const { out } = peersOutOfContact(m, now, pingPeriodMs);
+  const out = countOutOfContact(m, now, contactWindowMs(m, pingPeriodMs));
   const majority = Math.floor(voters / 2) + 1;
   return out >= majority && out >= m.quorum;
 }
@@ -62,10 +62,19 @@ export function othersCouldFailOver(m: Instance, now: number, pingPeriodMs = 0):
  * than three peer PING periods (one late PONG is not a lost peer).
  */
 export function peersOutOfContact(m: Instance, now: number, pingPeriodMs: number): { out: number; windowMs: number } {
-  const windowMs = Math.max(fenceDelayMs(m), 3 * pingPeriodMs);
+  const windowMs = contactWindowMs(m, pingPeriodMs);
+  return { out: countOutOfContact(m, now, windowMs), windowMs };
+}
+
+function contactWindowMs(m: Instance, pingPeriodMs: number): number {
+  return Math.max(fenceDelayMs(m), 3 * pingPeriodMs);
+}
+
+// Allocation-free: othersCouldFailOver runs for every master on every tick.
+function countOutOfContact(m: Instance, now: number, windowMs: number): number {
   let out = 0;
   for (const s of m.sentinels.values()) if (!inContact(s, now, windowMs)) out++;
-  return { out, windowMs };
+  return out;
 }
 
 /** How many of this master's replicas last reported keys in their INFO. */

@@ -30,13 +30,13 @@ export function processHello(core: CoreState, payload: string): void {
     );
     return;
   }
-  let si = [...m.sentinels.values()].find((s) => s.host === ip && s.port === port && s.runId === runid) ?? null;
+  let si = findSentinel(m, ip, port, runid);
   if (!si) {
     const removed = removeSentinelByRunId(core, m, runid);
     if (removed > 0) {
       core.event('notice', '+sentinel-address-switch', m, `${core.details(m)} ip ${ip} port ${port} for ${runid}`);
     } else {
-      const other = [...m.sentinels.values()].find((s) => s.host === ip && s.port === port);
+      const other = findSentinel(m, ip, port, undefined);
       if (other) {
         core.event('notice', '+sentinel-invalid-addr', other, core.details(other));
         const obsolete = other.runId;
@@ -101,6 +101,15 @@ export function processHello(core: CoreState, payload: string): void {
     }
   }
   si.lastHelloAt = core.now();
+}
+
+/** The first of m's sentinels (insertion order) at ip:port, with that run id unless it is undefined. */
+function findSentinel(m: Instance, ip: string, port: number, runid: string | undefined): Instance | null {
+  // A loop, not a copy of the map and find(): every hello (hundreds a second at 200 masters) looks up its sender.
+  for (const s of m.sentinels.values()) {
+    if (s.host === ip && s.port === port && (runid === undefined || s.runId === runid)) return s;
+  }
+  return null;
 }
 
 export function removeSentinelByRunId(core: CoreState, m: Instance, runid: string): number {

@@ -39,9 +39,27 @@ export type HelloResult = { ok: true; hello: Hello } | { ok: false; reason: stri
 
 /** Strict dotted-quad IPv4: four decimal parts 0..255 without leading zeros. */
 export function isIpv4Literal(s: string): boolean {
-  const parts = s.split('.');
-  if (parts.length !== 4) return false;
-  return parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
+  // One pass over the characters (every hello carries two addresses; splitting and a regex per part was ~2 % of
+  // the CPU at 200 masters). Same language as `split('.')` into 4 parts each matching /^(0|[1-9][0-9]{0,2})$/
+  // with a value <= 255 (test/unit/hello-ipv4.test.ts checks the two agree).
+  let parts = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e; // the end closes the last part like a dot
+    if (c === 0x2e) {
+      if (digits === 0 || ++parts > 4) return false;
+      digits = 0;
+      value = 0;
+    } else {
+      if (c < 0x30 || c > 0x39) return false;
+      if (digits > 0 && value === 0) return false; // a leading zero
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 0x30);
+      if (value > 255) return false;
+    }
+  }
+  return parts === 4;
 }
 
 /** IPv6 literal (RFC 4291 text forms, optionally ending in a dotted quad); no zone id, no brackets. */
@@ -111,8 +129,11 @@ function parseEpoch(s: string): number | null {
  * Parse and validate a hello: `ip,port,runid,current_epoch,master_name,master_ip,master_port,master_config_epoch`.
  * Whether the master name is one we monitor and whether the run id is ours is the caller's business.
  */
+function bad(reason: string): HelloResult {
+  return { ok: false, reason };
+}
+
 export function parseHello(payload: string, ctx: HelloContext): HelloResult {
-  const bad = (reason: string): HelloResult => ({ ok: false, reason });
   const tok = payload.split(',');
   if (tok.length !== 8) return bad(`${tok.length} fields instead of 8`);
   const [ip, portS, runId, epochS, masterName, masterIp, masterPortS, cfgEpochS] = tok as [

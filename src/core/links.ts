@@ -32,7 +32,10 @@ export function isIpAddress(s: string): boolean {
 }
 
 export function cmdName(core: CoreState, ri: Instance, cmd: string): string {
-  const r = ri.owner.renames.get(cmd.toLowerCase());
+  const renames = ri.owner.renames;
+  // Most masters rename nothing: no lower-casing (a new string per command sent) to find that out.
+  if (renames.size === 0) return cmd;
+  const r = renames.get(cmd.toLowerCase());
   return r !== undefined ? r.renamed : cmd;
 }
 
@@ -267,10 +270,10 @@ export function onClientPublish(core: CoreState, payload: string): Effect[] {
   return core.drain();
 }
 
-export function reconnect(core: CoreState, ri: Instance): void {
+export function reconnect(core: CoreState, ri: Instance, now?: number): void {
   if (ri.port === 0) return;
   if (!ri.disconnected) return;
-  const now = core.now();
+  now ??= core.now();
   // Redis retries once per PING-PERIOD. Within 2 s of the instance's last valid reply Vigil retries every
   // 100 ms: a master killed and restarted at once is back in milliseconds, and seeing its new run id before its
   // replicas resync from it (their replication cron runs once a second) is what lets the empty-master
@@ -280,11 +283,11 @@ export function reconnect(core: CoreState, ri: Instance): void {
   ri.link.lastReconnectAt = now;
   if (ri.link.cmdLinkId === null) {
     openLink(core, ri, 'cmd');
-    sendPing(core, ri);
+    sendPing(core, ri, now);
     if (ri.kind !== 'sentinel') {
       // A new connection may mean a restarted server: learn its run id and role now, not an INFO period later
       // (an empty restarted master must be noticed before its replicas resync), and remove a stale fence.
-      sendInfo(core, ri);
+      sendInfo(core, ri, now);
       send(core, ri, minReplicasGet(core, ri), 'fence-check');
     }
     // Redis: INFO follows on the same tick through the periodic commands.

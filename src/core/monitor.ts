@@ -35,17 +35,45 @@ export function started(core: CoreState): void {
   }
 }
 
+// Reused snapshots of the instance maps for the tick (it handles the records present when each loop began, as a
+// copy would, without allocating three arrays per master per tick); emptied after use so they keep no record alive.
+const tickMasters: Instance[] = [];
+const tickReplicas: Instance[] = [];
+const tickSentinels: Instance[] = [];
+
+function snapshot(into: Instance[], from: Map<string, Instance>): number {
+  if (from.size === 0) {
+    // No iterator for a master without replicas.
+    into.length = 0;
+    return 0;
+  }
+  let n = 0;
+  for (const v of from.values()) into[n++] = v;
+  into.length = n;
+  return n;
+}
+
 export function tick(core: CoreState): Effect[] {
   const now = core.now();
   core.urgent = false;
   checkTilt(core, now);
   let switchTo: Instance | null = null;
-  for (const m of [...core.masters.values()]) {
-    if (!core.masters.has(m.name)) continue;
-    handleInstance(core, m);
-    for (const r of [...m.replicas.values()]) handleInstance(core, r);
-    for (const s of [...m.sentinels.values()]) handleInstance(core, s);
-    if (m.failoverState === 'update_config') switchTo = m;
+  try {
+    const nm = snapshot(tickMasters, core.masters);
+    for (let i = 0; i < nm; i++) {
+      const m = tickMasters[i] as Instance;
+      if (!core.masters.has(m.name)) continue;
+      handleInstance(core, m);
+      const nr = snapshot(tickReplicas, m.replicas);
+      for (let j = 0; j < nr; j++) handleInstance(core, tickReplicas[j] as Instance);
+      const ns = snapshot(tickSentinels, m.sentinels);
+      for (let j = 0; j < ns; j++) handleInstance(core, tickSentinels[j] as Instance);
+      if (m.failoverState === 'update_config') switchTo = m;
+    }
+  } finally {
+    tickMasters.length = 0;
+    tickReplicas.length = 0;
+    tickSentinels.length = 0;
   }
   if (switchTo) switchToPromoted(core, switchTo);
   return core.drain();
@@ -69,36 +97,41 @@ export function checkTilt(core: CoreState, now: number): void {
   core.previousTickAt = now;
 }
 
+/**
+ * One instance's share of the tick. The clock is read once: every check below is about the same moment (the work
+ * between them takes microseconds; reading it per check was ~2 % of the CPU at 200 masters, bench/scale).
+ */
 export function handleInstance(core: CoreState, ri: Instance): void {
-  reconnect(core, ri);
-  sendPeriodic(core, ri);
   const now = core.now();
+  reconnect(core, ri, now);
+  sendPeriodic(core, ri, now);
   if (core.tilt) {
     if (now - core.tiltStartAt < core.timings.tiltPeriodMs) return;
     core.tilt = false;
     core.event('warning', '-tilt', null, '#tilt mode exited');
   }
-  checkSdown(core, ri);
+  checkSdown(core, ri, now);
   if (ri.kind === 'master') {
-    fenceStep(core, ri);
+    fenceStep(core, ri, now);
     checkOdown(core, ri);
     if (startFailoverIfNeeded(core, ri)) askOthers(core, ri, true);
     failoverStateMachine(core, ri);
-    askOthers(core, ri, false);
+    // After a failover step the clock is read again (the state machine may have taken a while).
+    askOthers(core, ri, false, ri.failoverInProgress ? core.now() : now);
   }
 }
 
-export function sendPing(core: CoreState, ri: Instance): boolean {
+export function sendPing(core: CoreState, ri: Instance, now?: number): boolean {
   if (!send(core, ri, [cmdName(core, ri, 'PING')], 'ping')) return false;
-  const now = core.now();
+  now ??= core.now();
   ri.link.lastPingAt = now;
   if (ri.link.actPingAt === 0) ri.link.actPingAt = now;
   return true;
 }
 
-export function sendInfo(core: CoreState, ri: Instance): boolean {
+export function sendInfo(core: CoreState, ri: Instance, now?: number): boolean {
   if (!send(core, ri, [cmdName(core, ri, 'INFO')], 'info')) return false;
-  ri.infoSentAt = core.now();
+  ri.infoSentAt = now ?? core.now();
   ri.infoInFlight++;
   return true;
 }
@@ -129,20 +162,19 @@ export function peerPingPeriod(core: CoreState, m: Instance): number {
   return Math.min(m.downAfterMs, core.timings.pingPeriodMs, FAST_PING_MS);
 }
 
-export function sendPeriodic(core: CoreState, ri: Instance): void {
+export function sendPeriodic(core: CoreState, ri: Instance, now = core.now()): void {
   if (ri.disconnected) return;
   if (ri.link.pendingCommands >= MAX_PENDING_COMMANDS * ri.link.refcount) return;
-  const now = core.now();
   const infoPeriod = infoPeriodFor(core, ri);
   const pingPeriod = pingPeriodFor(core, ri);
   if (ri.kind !== 'sentinel' && (ri.infoRefreshAt === 0 || now - ri.infoRefreshAt > infoPeriod)) {
     // One INFO in flight at a time unless it is old: a stopped server must not collect a pile of them.
-    if (ri.infoInFlight === 0 || now - ri.infoSentAt > Math.max(infoPeriod, 1000)) sendInfo(core, ri);
+    if (ri.infoInFlight === 0 || now - ri.infoSentAt > Math.max(infoPeriod, 1000)) sendInfo(core, ri, now);
   }
   // Once a PING is late, probe every 100 ms until something answers: silence costs nothing in steady state,
   // and a lost or slow reply gets several retries inside down-after.
   const retryAfter = ri.link.actPingAt !== 0 ? Math.min(FAST_PING_MS, pingPeriod / 2) : pingPeriod / 2;
-  if (now - ri.link.lastPongAt > pingPeriod && now - ri.link.lastPingAt > retryAfter) sendPing(core, ri);
+  if (now - ri.link.lastPongAt > pingPeriod && now - ri.link.lastPingAt > retryAfter) sendPing(core, ri, now);
   if (now - ri.lastPubAt > core.timings.publishPeriodMs) sendHello(core, ri);
 }
 
@@ -164,16 +196,7 @@ export function sendHello(core: CoreState, ri: Instance): boolean {
   const port = core.announcePort !== 0 ? core.announcePort : core.port;
   const m = ri.owner;
   const addr = currentMasterAddr(core, m);
-  const payload = [
-    ip,
-    port,
-    core.myid,
-    core.currentEpoch,
-    m.name,
-    core.announceAddr(addr.host),
-    addr.port,
-    m.configEpoch,
-  ].join(',');
+  const payload = `${ip},${port},${core.myid},${core.currentEpoch},${m.name},${core.announceAddr(addr.host)},${addr.port},${m.configEpoch}`;
   return send(core, ri, [cmdName(core, ri, 'PUBLISH'), HELLO_CHANNEL, payload], 'publish');
 }
 

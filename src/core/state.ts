@@ -142,7 +142,7 @@ export class CoreState {
    * the name (Redis writes the IP there, which loses the name a pod is reached by).
    */
   announceAddr(host: string): string {
-    if (this.announceHostnames) return host;
+    if (this.announceHostnames || this.resolvedHosts.size === 0) return host;
     return this.resolvedHosts.get(host.toLowerCase()) ?? host;
   }
 

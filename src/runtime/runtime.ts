@@ -121,6 +121,12 @@ function needsBarrier(e: Effect): boolean {
   }
 }
 
+/** Whether a batch asks for a flush (a loop: this runs for every batch, most of them empty). */
+function hasFlush(batch: Effect[]): boolean {
+  for (let i = 0; i < batch.length; i++) if (batch[i]!.t === 'flush') return true;
+  return false;
+}
+
 interface DurableFields {
   inst: object;
   configEpoch: number;
@@ -290,7 +296,7 @@ export class SentinelRuntime implements SentinelHost {
     for (let round = 0; round < 4; round++) {
       this.observer?.produced?.(batch);
       // A dirty batch requests its flush before any of its effects are carried out: they wait for it.
-      if (((batch.length > 0 || always) && this.durableChanged()) || batch.some((e) => e.t === 'flush')) {
+      if (((batch.length > 0 || always) && this.durableChanged()) || hasFlush(batch)) {
         this.requestFlush();
       }
       for (const e of batch) this.dispatch(e);

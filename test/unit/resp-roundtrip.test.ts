@@ -10,6 +10,7 @@ import {
   RespVerbatim,
   encode,
   encodeCommand,
+  encodeCommandText,
   formatDouble,
   type Out,
   type Proto,
@@ -159,5 +160,17 @@ void describe('resp - round trip', () => {
       ),
       { numRuns: 1500 },
     );
+  });
+
+  void test('resp - encodeCommandText is encodeCommand as UTF-8 text (links write it as a string)', () => {
+    const arg = fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ maxLength: 20 }), fc.integer());
+    fc.assert(
+      fc.property(fc.array(arg, { minLength: 1, maxLength: 8 }), (cmd) => {
+        assert.deepStrictEqual(Buffer.from(encodeCommandText(cmd), 'utf8'), encodeCommand(cmd));
+      }),
+      { numRuns: 2000 },
+    );
+    // A lone surrogate is counted and written as U+FFFD (3 bytes) both ways.
+    assert.deepStrictEqual(Buffer.from(encodeCommandText(['\ud800x']), 'utf8'), encodeCommand(['\ud800x']));
   });
 });
