@@ -851,6 +851,14 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   return ext;
 }
 
+// Make a duplicated descriptor non-blocking (the flag lives in the file description the caller shares, which
+// libuv has made non-blocking already: then nothing is changed). -1 on failure.
+static int set_nonblock(int fd) {
+  int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+  if (fl < 0) return -1;
+  return (fl & O_NONBLOCK) || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 ? 0 : -1;
+}
+
 static int get_bytes(napi_env env, napi_value v, char **out, size_t *len) {
   napi_valuetype t;
   *out = NULL;
@@ -900,11 +908,9 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
   }
   c->fda = fcntl(fa, F_DUPFD_CLOEXEC, 0);
   c->fdb = fcntl(fb, F_DUPFD_CLOEXEC, 0);
-  int fla = c->fda >= 0 ? fcntl(c->fda, F_GETFL) : -1;
-  int flb = c->fdb >= 0 ? fcntl(c->fdb, F_GETFL) : -1;
-  if (fla < 0 || flb < 0 || fcntl(c->fda, F_SETFL, fla | O_NONBLOCK) < 0 ||
-      fcntl(c->fdb, F_SETFL, flb | O_NONBLOCK) < 0 || push(p, c) < 0) {
-    int exited = fla >= 0 && flb >= 0;
+  int ready = set_nonblock(c->fda) == 0 && set_nonblock(c->fdb) == 0;
+  if (!ready || push(p, c) < 0) {
+    int exited = ready;
     if (c->fda >= 0) close(c->fda);
     if (c->fdb >= 0) close(c->fdb);
     free(c->data);
@@ -980,9 +986,9 @@ static napi_value js_dial(napi_env env, napi_callback_info info) {
     THROW(env, "dial: host and srcHost must be numeric addresses of one family");
   }
   c->fda = fcntl(fa, F_DUPFD_CLOEXEC, 0);
-  int fla = c->fda >= 0 ? fcntl(c->fda, F_GETFL) : -1;
-  if (fla < 0 || fcntl(c->fda, F_SETFL, fla | O_NONBLOCK) < 0 || push(p, c) < 0) {
-    int exited = fla >= 0;
+  int ready = set_nonblock(c->fda) == 0;
+  if (!ready || push(p, c) < 0) {
+    int exited = ready;
     if (c->fda >= 0) close(c->fda);
     free(c);
     THROW(env, exited ? "pump is not running (its thread has exited)" : "dial: cannot duplicate the descriptor");
