@@ -917,6 +917,33 @@ void describe('proxy native pump - dial (the pump connects the upstream itself)'
     assert.equal(pump.stats(group).bytesToClients, 5);
   });
 
+  void test('proxy pump - dial: a cancel that comes after the connect is a fence', { timeout: 10_000 }, async () => {
+    assert.ok(pump);
+    const ups = new Meet<Peer>();
+    const upPort = await listen(
+      createServer({ allowHalfOpen: true }, (s) => {
+        sockets.push(s);
+        s.on('error', noop);
+        ups.put(0, new Peer(s));
+      }),
+    );
+    const { far, acc } = await pair();
+    const r = recorder();
+    const id = pump.dial(pump.newGroup(), acc, HOST, upPort, null, false, 2000, 0, 0, r.handlers);
+    await waitFor(() => r.connected === 1, { name: 'onConnected', timeoutMs: 3000 });
+    acc.destroy();
+    const up = await ups.take(0, 'the upstream accepted the pump');
+    up.sock.write('owed');
+    await far.until(() => far.text() === 'owed', 'the reply reaches the client');
+    pump.cancel(id, '-ERR moved\r\n');
+    await far.until(() => far.ended, 'the client gets FIN');
+    assert.equal(far.text(), 'owed-ERR moved\r\n');
+    await up.until(() => up.ended || up.closed, 'the upstream is closed');
+    far.sock.end();
+    await waitFor(() => r.closed === 1, { name: 'onClosed', timeoutMs: 3000 });
+    assert.deepEqual(r.failed, [], 'no failure after a connect');
+  });
+
   void test(
     'proxy pump - dial: refused reports ECONNREFUSED once, leaves the client alone, leaks nothing',
     { timeout: 10_000 },
