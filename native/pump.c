@@ -4,7 +4,8 @@
 // connected and then sends commands.
 //
 // Contract (JS side: src/proxy/pump.ts):
-//   create(onClosed)                 -> handle; onClosed(id) runs on the JS thread when a session has ended
+//   create(onClosed)                 -> handle; onClosed(id, code) runs on the JS thread when a session has ended
+//                                    (code 0), or for dial: connected (-1) or failed (errno > 0)
 //   add(h, id, fdA, fdB, pre|null, frozen, group, idleMs)
 //                                    duplicates fdA (client) and fdB (upstream) right away, so the caller may close
 //                                    its own descriptors on return; `pre` = bytes already read from A, sent to B
@@ -12,11 +13,22 @@
 //                                    this handle; group (< 256) names the counters the session adds to; idleMs > 0
 //                                    closes both sides after that long without a byte read from either (checked
 //                                    every 250 ms).
+//   dial(h, id, fdA, host, port, srcHost|null, frozen, group, idleMs, timeoutMs, keepAliveMs)
+//                                    like add, but B is a new TCP connection the thread makes itself to host:port
+//                                    (numeric IPv4/IPv6; bound to srcHost first when given; TCP_NODELAY, and
+//                                    keepalive like Node's setKeepAlive when keepAliveMs > 0): non-blocking
+//                                    connect, epoll for writability, SO_ERROR, given up after timeoutMs. A is not
+//                                    read until B is connected. Then onClosed(id, -1) ("connected"; forwarding has
+//                                    begun) and later onClosed(id, 0) as for add; or, when the connect fails or
+//                                    times out, onClosed(id, errno) (ETIMEDOUT for the timeout) instead, and nothing
+//                                    else: the pump closed its copy of A and B, the caller's A is untouched.
 //   freeze(h, id, on)                on: stop reading A and stop writing A's pending bytes to B (B's replies
 //                                    still reach A); off: flush what A had pending, read A again
 //   close(h, id, mode, msg|null)     mode 0 (fence): close B now, send what B already sent plus `msg` to A, then
 //                                    FIN to A; A is read and discarded until it closes or 1 s passes.
 //                                    mode 1 (abort): close both now. Either way onClosed(id) follows.
+//                                    mode 2 (cancel, for dial): while still connecting, the dial fails with
+//                                    ECANCELED (A untouched, nothing forwarded); once connected, a fence.
 //   stats(h, group)                  -> [bytes read from A sides, bytes read from B sides, live sessions]
 //   destroy(h)                       stops the thread and closes every descriptor it owns.
 // A session ends by itself when both directions have seen EOF and everything is written (half-close is passed
@@ -34,6 +46,9 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +83,10 @@ struct session {
   uint8_t closing;    // fenced: B is closed, A is draining
   uint8_t dead;       // finished; freed at the end of the current epoll batch
   uint8_t unnotified; // finished, but onClosed could not be queued yet: kept on the retry list until it is
+  uint8_t connecting; // dial: B's connect is in progress (A is not watched yet)
+  int note;           // the code its final onClosed carries (0, or the errno of a failed dial)
+  int64_t conn_deadline; // connecting: when to give up (ETIMEDOUT)
+  session_t *xnext;      // connecting list
   uint32_t want[2];   // epoll interest registered per side
   uint8_t reg[2];     // side registered with epoll (possibly with no events: HUP/ERR still arrive)
   int64_t deadline;   // closing: when to give up on A
@@ -77,7 +96,7 @@ struct session {
   session_t *cnext;   // closing list / dead list
 };
 
-enum { CMD_ADD, CMD_FREEZE, CMD_CLOSE, CMD_FAIL };
+enum { CMD_ADD, CMD_FREEZE, CMD_CLOSE, CMD_FAIL, CMD_DIAL };
 
 typedef struct cmd {
   int kind;
@@ -88,6 +107,12 @@ typedef struct cmd {
   uint32_t idle_ms;
   char *data;
   size_t len;
+  int note; // a failed add/dial kept for retry: the code of its onClosed
+  // CMD_DIAL: where to connect, the source address (srclen 0: none), connect timeout, keepalive idle seconds
+  struct sockaddr_storage dst, src;
+  socklen_t dstlen, srclen;
+  uint32_t timeout_ms;
+  int keepalive_s;
   struct cmd *next;
 } cmd_t;
 
@@ -101,6 +126,7 @@ typedef struct {
   napi_threadsafe_function tsfn;
   session_t *buckets[NBUCKETS];
   session_t *closing;
+  session_t *connecting; // dials in progress (xnext), checked for their deadline every loop turn
   session_t *dead; // finished sessions, freed after the batch (later events of the batch may name them)
   session_t *retry; // finished sessions whose onClosed could not be queued (retried every loop turn)
   cmd_t *retry_add; // adds that could not become sessions (no memory), onClosed not queued yet
@@ -127,7 +153,16 @@ static session_t *lookup(pump_t *p, uint32_t id) {
   return NULL;
 }
 
+static void drop_connecting(pump_t *p, session_t *s) {
+  if (!s->connecting) return;
+  session_t **xp = &p->connecting;
+  while (*xp && *xp != s) xp = &(*xp)->xnext;
+  if (*xp) *xp = s->xnext;
+  s->connecting = 0;
+}
+
 static void unlink_session(pump_t *p, session_t *s) {
+  drop_connecting(p, s);
   session_t **pp = &p->buckets[s->id % NBUCKETS];
   while (*pp && *pp != s) pp = &(*pp)->hnext;
   if (*pp) *pp = s->hnext;
@@ -142,6 +177,7 @@ static void unlink_session(pump_t *p, session_t *s) {
 // hang-up (EPOLLERR/EPOLLHUP, always reported) is seen even while the side is frozen or back-pressured.
 static void unregister(pump_t *p, session_t *s, int i);
 static void finish(pump_t *p, session_t *s);
+static void finish_code(pump_t *p, session_t *s, int code);
 
 static void set_want(pump_t *p, session_t *s, int i, uint32_t want) {
   if (s->fd[i] < 0) return;
@@ -154,8 +190,9 @@ static void set_want(pump_t *p, session_t *s, int i, uint32_t want) {
   if (s->reg[i] && s->want[i] == want) return;
   struct epoll_event ev = {.events = want, .data = {.ptr = &s->tag[i]}};
   if (epoll_ctl(p->ep, s->reg[i] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s->fd[i], &ev) < 0) {
-    // Not watched means never served (ENOMEM, ENOSPC: max_user_watches): end the session rather than hang it.
-    finish(p, s);
+    // Not watched means never served (ENOMEM, ENOSPC: max_user_watches): end the session rather than hang it (a
+    // dial still in progress fails, so the caller may hold and retry).
+    finish_code(p, s, s->connecting ? (errno ? errno : EIO) : 0);
     return;
   }
   s->reg[i] = 1;
@@ -183,10 +220,13 @@ static void refresh(pump_t *p, session_t *s, int i) {
   set_want(p, s, i, w);
 }
 
-// Queue onClosed(id) for the JS thread (id 0: this pump's thread has exited). The id travels in the pointer, so
-// nothing is allocated here; -1 when the call could not be queued (the caller keeps it for a retry).
-static int notify(pump_t *p, uint32_t id) {
-  return napi_call_threadsafe_function(p->tsfn, (void *)(uintptr_t)id, napi_tsfn_nonblocking) == napi_ok ? 0 : -1;
+// Queue onClosed(id, code) for the JS thread (id 0: this pump's thread has exited; code: 0 ended, -1 connected,
+// > 0 the errno of a failed dial). Both travel in the pointer (id in the low 32 bits), so nothing is allocated
+// here; -1 when the call could not be queued (the caller keeps it for a retry).
+_Static_assert(sizeof(void *) >= 8, "the pump packs id and code into a pointer");
+static int notify(pump_t *p, uint32_t id, int code) {
+  uintptr_t v = ((uintptr_t)(uint32_t)code << 32) | id;
+  return napi_call_threadsafe_function(p->tsfn, (void *)v, napi_tsfn_nonblocking) == napi_ok ? 0 : -1;
 }
 
 // Retry notifications that could not be queued before (sessions and failed adds). Returns how many still wait.
@@ -194,7 +234,7 @@ static int retry_notifications(pump_t *p) {
   int left = 0;
   for (session_t **pp = &p->retry; *pp;) {
     session_t *s = *pp;
-    if (notify(p, s->id) == 0) {
+    if (notify(p, s->id, s->note) == 0) {
       *pp = s->cnext;
       free(s);
     } else {
@@ -204,7 +244,7 @@ static int retry_notifications(pump_t *p) {
   }
   for (cmd_t **pp = &p->retry_add; *pp;) {
     cmd_t *c = *pp;
-    if (notify(p, c->id) == 0) {
+    if (notify(p, c->id, c->note) == 0) {
       *pp = c->next;
       free(c->data);
       free(c);
@@ -216,8 +256,12 @@ static int retry_notifications(pump_t *p) {
   return left;
 }
 
-static void finish(pump_t *p, session_t *s) {
+static void finish(pump_t *p, session_t *s) { finish_code(p, s, 0); }
+
+// End a session; `code` goes with its one onClosed (0, or a failed dial's errno).
+static void finish_code(pump_t *p, session_t *s, int code) {
   if (s->dead) return;
+  s->note = code;
   for (int i = 0; i < 2; i++) {
     unregister(p, s, i);
     if (s->fd[i] >= 0) close(s->fd[i]);
@@ -232,7 +276,7 @@ static void finish(pump_t *p, session_t *s) {
   s->cnext = p->dead;
   p->dead = s;
   __atomic_fetch_sub(&p->live[s->group], 1, __ATOMIC_RELAXED);
-  if (notify(p, s->id) < 0) s->unnotified = 1;
+  if (notify(p, s->id, code) < 0) s->unnotified = 1;
 }
 
 static void reap(pump_t *p) {
@@ -406,14 +450,78 @@ static void on_writable(pump_t *p, session_t *s, int to) {
   refresh(p, s, to);
 }
 
+// B of a dial is connected (SO_ERROR 0): tell JS, then forward as for add.
+static void on_connected(pump_t *p, session_t *s) {
+  drop_connecting(p, s);
+  if (s->idle_ms) s->last = now_ms();
+  // "Connected" lets JS drop its client socket. If it cannot be queued (only while the callback is being torn
+  // down), JS keeps that socket until the final onClosed, which still comes.
+  if (notify(p, s->id, -1) < 0) { /* see above */
+  }
+  refresh(p, s, 1);
+  if (!s->dead) refresh(p, s, 0);
+}
+
+// An event on B while its connect is in progress: writable = done, then SO_ERROR says how.
+static void on_connect_event(pump_t *p, session_t *s, uint32_t e) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(s->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno ? errno : EIO;
+  if (!err && !(e & EPOLLOUT)) err = ECONNRESET; // hang-up without an error and without writability
+  if (err) {
+    finish_code(p, s, err);
+    return;
+  }
+  on_connected(p, s);
+}
+
+static int set_int(int fd, int level, int opt, int v) { return setsockopt(fd, level, opt, &v, sizeof v); }
+
+// Start B's connect for a dial session already in the hash (fd[1] = -1). Any failure ends it with the errno.
+static void start_dial(pump_t *p, session_t *s, cmd_t *c) {
+  int fd = socket(c->dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    finish_code(p, s, errno ? errno : EIO);
+    return;
+  }
+  s->fd[1] = fd;
+  if (set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1) < 0 ||
+      (c->keepalive_s > 0 &&
+       (set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1) < 0 || set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, c->keepalive_s) < 0 ||
+        set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1) < 0 || set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 10) < 0)) ||
+      (c->srclen && bind(fd, (struct sockaddr *)&c->src, c->srclen) < 0)) {
+    finish_code(p, s, errno ? errno : EIO);
+    return;
+  }
+  int r;
+  do {
+    r = connect(fd, (struct sockaddr *)&c->dst, c->dstlen);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) {
+    on_connected(p, s);
+    return;
+  }
+  if (errno != EINPROGRESS) {
+    finish_code(p, s, errno ? errno : EIO);
+    return;
+  }
+  s->connecting = 1;
+  s->conn_deadline = now_ms() + c->timeout_ms;
+  s->xnext = p->connecting;
+  p->connecting = s;
+  set_want(p, s, 1, EPOLLOUT);
+}
+
 static void run_cmd(pump_t *p, cmd_t *c) {
-  if (c->kind == CMD_ADD) {
+  if (c->kind == CMD_ADD || c->kind == CMD_DIAL) {
+    int dial = c->kind == CMD_DIAL;
     session_t *s = calloc(1, sizeof(session_t));
     if (!s) {
       close(c->fda);
-      close(c->fdb);
+      if (c->fdb >= 0) close(c->fdb);
       c->fda = c->fdb = -1;
-      if (notify(p, c->id) < 0) {
+      c->note = dial ? ENOMEM : 0; // a dial that could not start fails (the caller may retry)
+      if (notify(p, c->id, c->note) < 0) {
         c->kind = -1; // kept by run_commands for retry_notifications
       }
       return;
@@ -421,7 +529,7 @@ static void run_cmd(pump_t *p, cmd_t *c) {
     s->id = c->id;
     s->group = c->group;
     s->fd[0] = c->fda;
-    s->fd[1] = c->fdb;
+    s->fd[1] = dial ? -1 : c->fdb;
     for (int i = 0; i < 2; i++) {
       s->tag[i].s = s;
       s->tag[i].side = i;
@@ -435,6 +543,10 @@ static void run_cmd(pump_t *p, cmd_t *c) {
     s->hnext = p->buckets[c->id % NBUCKETS];
     p->buckets[c->id % NBUCKETS] = s;
     __atomic_fetch_add(&p->live[s->group], 1, __ATOMIC_RELAXED);
+    if (dial) {
+      start_dial(p, s, c);
+      return;
+    }
     if (c->len && append(&s->pend[0], c->data, c->len) < 0) {
       finish(p, s);
       return;
@@ -449,6 +561,13 @@ static void run_cmd(pump_t *p, cmd_t *c) {
   }
   session_t *s = lookup(p, c->id);
   if (!s) return;
+  if (s->connecting) {
+    // Nothing was forwarded yet: a freeze only sets how the session starts; a cancel fails the dial (ECANCELED:
+    // the caller's client is untouched, it may re-dial or close it), fence and abort end it.
+    if (c->kind == CMD_FREEZE) s->frozen = (uint8_t)c->arg;
+    else if (c->kind == CMD_CLOSE) finish_code(p, s, c->arg == 2 ? ECANCELED : 0);
+    return;
+  }
   if (c->kind == CMD_FREEZE) {
     if (s->closing) return;
     s->frozen = (uint8_t)c->arg;
@@ -461,7 +580,7 @@ static void run_cmd(pump_t *p, cmd_t *c) {
   } else if (c->kind == CMD_CLOSE) {
     if (c->arg == 1) {
       finish(p, s);
-    } else if (!s->closing) {
+    } else if (!s->closing) { // fence, or a cancel that came after the connect: bytes may have gone both ways
       start_closing(p, s, c->data, c->len);
     }
   }
@@ -500,10 +619,10 @@ static void shut_down(pump_t *p) {
   pthread_mutex_unlock(&p->mu);
   while (c) {
     cmd_t *next = c->next;
-    if (c->kind == CMD_ADD) {
+    if (c->kind == CMD_ADD || c->kind == CMD_DIAL) {
       close(c->fda);
-      close(c->fdb);
-      if (notify(p, c->id) < 0) { /* JS ends every session it still knows of on onClosed(0) or destroy */
+      if (c->fdb >= 0) close(c->fdb);
+      if (notify(p, c->id, 0) < 0) { /* JS ends every session it still knows of on onClosed(0) or destroy */
       }
     }
     free(c->data);
@@ -526,7 +645,7 @@ static void shut_down(pump_t *p) {
     free(r->data);
     free(r);
   }
-  if (notify(p, 0) < 0) { /* destroy() ends what is left on the JS side */
+  if (notify(p, 0, 0) < 0) { /* destroy() ends what is left on the JS side */
   }
 }
 
@@ -536,7 +655,15 @@ static void *thread_main(void *arg) {
   struct epoll_event evs[256];
   int retries = 0;
   while (!__atomic_load_n(&p->stop_req, __ATOMIC_RELAXED) && !__atomic_load_n(&p->fail_req, __ATOMIC_RELAXED)) {
-    int n = epoll_wait(p->ep, evs, 256, p->closing || retries ? 100 : p->idle_sessions ? IDLE_SWEEP_MS : -1);
+    int timeout = p->closing || retries ? 100 : p->idle_sessions ? IDLE_SWEEP_MS : -1;
+    if (p->connecting) { // wake for the earliest connect deadline
+      int64_t now = now_ms(), first = INT64_MAX;
+      for (session_t *s = p->connecting; s; s = s->xnext)
+        if (s->conn_deadline < first) first = s->conn_deadline;
+      int64_t left = first > now ? first - now : 0;
+      if (timeout < 0 || left < timeout) timeout = (int)left;
+    }
+    int n = epoll_wait(p->ep, evs, 256, timeout);
     if (n < 0 && errno != EINTR) break;
     // Commands first: a freeze queued before a client's bytes reached us must win over those bytes even when both
     // land in the same batch.
@@ -551,6 +678,10 @@ static void *thread_main(void *arg) {
       uint32_t e = evs[k].events;
       // Dead, or a side closed by a fence earlier in this batch: the event is stale.
       if (s->dead || s->fd[i] < 0) continue;
+      if (s->connecting) {
+        if (i == 1) on_connect_event(p, s, e);
+        continue;
+      }
       if (e & EPOLLERR) {
         finish(p, s);
         continue;
@@ -568,9 +699,16 @@ static void *thread_main(void *arg) {
         for (int b = 0; b < NBUCKETS; b++) {
           for (session_t *s = p->buckets[b], *next; s; s = next) {
             next = s->hnext;
-            if (s->idle_ms && !s->closing && now - s->last >= (int64_t)s->idle_ms) finish(p, s);
+            if (s->idle_ms && !s->closing && !s->connecting && now - s->last >= (int64_t)s->idle_ms) finish(p, s);
           }
         }
+      }
+    }
+    if (p->connecting) {
+      int64_t now = now_ms();
+      for (session_t *s = p->connecting, *next; s; s = next) {
+        next = s->xnext;
+        if (now >= s->conn_deadline) finish_code(p, s, ETIMEDOUT);
       }
     }
     if (p->closing) {
@@ -603,12 +741,16 @@ static void *thread_main(void *arg) {
 
 static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
   (void)ctx;
-  uint32_t id = (uint32_t)(uintptr_t)data;
+  uintptr_t v = (uintptr_t)data;
+  uint32_t id = (uint32_t)v;
+  int32_t code = (int32_t)(uint32_t)(v >> 32);
   if (!env || !cb) return;
-  napi_value undef, arg;
-  if (napi_get_undefined(env, &undef) != napi_ok || napi_create_uint32(env, id, &arg) != napi_ok) return;
+  napi_value undef, args[2];
+  if (napi_get_undefined(env, &undef) != napi_ok || napi_create_uint32(env, id, &args[0]) != napi_ok ||
+      napi_create_int32(env, code, &args[1]) != napi_ok)
+    return;
   // An exception thrown by the callback is Node's to report (uncaught); nothing here to undo.
-  napi_call_function(env, undef, cb, 1, &arg, NULL);
+  napi_call_function(env, undef, cb, 2, args, NULL);
 }
 
 static void wake(pump_t *p) {
@@ -709,6 +851,14 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   return ext;
 }
 
+// Make a duplicated descriptor non-blocking (the flag lives in the file description the caller shares, which
+// libuv has made non-blocking already: then nothing is changed). -1 on failure.
+static int set_nonblock(int fd) {
+  int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+  if (fl < 0) return -1;
+  return (fl & O_NONBLOCK) || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 ? 0 : -1;
+}
+
 static int get_bytes(napi_env env, napi_value v, char **out, size_t *len) {
   napi_valuetype t;
   *out = NULL;
@@ -758,16 +908,90 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
   }
   c->fda = fcntl(fa, F_DUPFD_CLOEXEC, 0);
   c->fdb = fcntl(fb, F_DUPFD_CLOEXEC, 0);
-  int fla = c->fda >= 0 ? fcntl(c->fda, F_GETFL) : -1;
-  int flb = c->fdb >= 0 ? fcntl(c->fdb, F_GETFL) : -1;
-  if (fla < 0 || flb < 0 || fcntl(c->fda, F_SETFL, fla | O_NONBLOCK) < 0 ||
-      fcntl(c->fdb, F_SETFL, flb | O_NONBLOCK) < 0 || push(p, c) < 0) {
-    int exited = fla >= 0 && flb >= 0;
+  int ready = set_nonblock(c->fda) == 0 && set_nonblock(c->fdb) == 0;
+  if (!ready || push(p, c) < 0) {
+    int exited = ready;
     if (c->fda >= 0) close(c->fda);
     if (c->fdb >= 0) close(c->fdb);
     free(c->data);
     free(c);
     THROW(env, exited ? "pump is not running (its thread has exited)" : "add: cannot duplicate the descriptors");
+  }
+  return NULL;
+}
+
+// A numeric IPv4 or IPv6 address (no names: the caller resolves or keeps its own dial) and a port.
+static int get_addr(napi_env env, napi_value v, uint32_t port, struct sockaddr_storage *out, socklen_t *len) {
+  char host[64];
+  size_t n = 0;
+  if (napi_get_value_string_utf8(env, v, host, sizeof host, &n) != napi_ok || n == 0 || n >= sizeof host - 1)
+    return -1;
+  memset(out, 0, sizeof *out);
+  struct sockaddr_in *a4 = (struct sockaddr_in *)out;
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
+  if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    *len = sizeof *a4;
+    return 0;
+  }
+  if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    *len = sizeof *a6;
+    return 0;
+  }
+  return -1;
+}
+
+static napi_value js_dial(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value argv[11];
+  NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 11) THROW(env, "dial(h, id, fdA, host, port, srcHost, frozen, group, idleMs, timeoutMs, keepAliveMs)");
+  pump_t *p = get_pump(env, argv[0]);
+  if (!p || p->destroyed) THROW(env, "pump is not running");
+  uint32_t id = 0, port = 0, group = 0, idle_ms = 0, timeout_ms = 0, keepalive_ms = 0;
+  int32_t fa = -1;
+  bool frozen = false;
+  napi_valuetype st;
+  NAPI(env, napi_get_value_uint32(env, argv[1], &id));
+  NAPI(env, napi_get_value_int32(env, argv[2], &fa));
+  NAPI(env, napi_get_value_uint32(env, argv[4], &port));
+  NAPI(env, napi_typeof(env, argv[5], &st));
+  NAPI(env, napi_get_value_bool(env, argv[6], &frozen));
+  NAPI(env, napi_get_value_uint32(env, argv[7], &group));
+  NAPI(env, napi_get_value_uint32(env, argv[8], &idle_ms));
+  NAPI(env, napi_get_value_uint32(env, argv[9], &timeout_ms));
+  NAPI(env, napi_get_value_uint32(env, argv[10], &keepalive_ms));
+  if (id == 0) THROW(env, "dial: id 0 is reserved");
+  if (group >= NGROUPS) THROW(env, "dial: group must be below 256");
+  if (fa < 0) THROW(env, "dial: bad descriptor");
+  if (port == 0 || port > 65535) THROW(env, "dial: bad port");
+  cmd_t *c = calloc(1, sizeof(cmd_t));
+  if (!c) THROW(env, "out of memory");
+  c->kind = CMD_DIAL;
+  c->id = id;
+  c->group = group;
+  c->idle_ms = idle_ms;
+  c->arg = frozen ? 1 : 0;
+  c->timeout_ms = timeout_ms;
+  // Node's setKeepAlive(true, ms): idle ms/1000 s (at least 1), then probes every 1 s, 10 of them (libuv).
+  c->keepalive_s = keepalive_ms == 0 ? 0 : keepalive_ms < 1000 ? 1 : (int)(keepalive_ms / 1000);
+  c->fdb = -1;
+  if (get_addr(env, argv[3], port, &c->dst, &c->dstlen) < 0 ||
+      (st != napi_null && st != napi_undefined && get_addr(env, argv[5], 0, &c->src, &c->srclen) < 0) ||
+      (c->srclen && c->src.ss_family != c->dst.ss_family)) {
+    free(c);
+    THROW(env, "dial: host and srcHost must be numeric addresses of one family");
+  }
+  c->fda = fcntl(fa, F_DUPFD_CLOEXEC, 0);
+  int ready = set_nonblock(c->fda) == 0;
+  if (!ready || push(p, c) < 0) {
+    int exited = ready;
+    if (c->fda >= 0) close(c->fda);
+    free(c);
+    THROW(env, exited ? "pump is not running (its thread has exited)" : "dial: cannot duplicate the descriptor");
   }
   return NULL;
 }
@@ -883,6 +1107,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"create", NULL, js_create, NULL, NULL, NULL, napi_default, NULL},
       {"add", NULL, js_add, NULL, NULL, NULL, napi_default, NULL},
+      {"dial", NULL, js_dial, NULL, NULL, NULL, napi_default, NULL},
       {"freeze", NULL, js_freeze, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},

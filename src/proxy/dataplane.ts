@@ -2,17 +2,20 @@
 // to the routed master at L4, freezes sessions on a closed gate and fences (closes) sessions bound to a master
 // that is no longer the route. Shell code: it makes no routing decision of its own (those come from Router).
 // Forwarding of an open session is done by the native pump (src/proxy/pump.ts, its own threads) when available:
-// JS accepts, holds, dials and decides, then hands both sockets over and sends freeze/fence commands. Without
+// JS accepts, holds and decides; the pump dials the upstream itself (JS hands it the client's descriptor and the
+// address, and is told connected or failed), or, where it cannot (a host name, a client already read in JS, e.g.
+// --mux), JS dials and hands both sockets over; then JS sends freeze/fence commands. Without
 // the pump (not built, VIGIL_PUMP=js or pumpThreads 0) the same session is piped in JS. A session's life is
 // the SessionState union (session.ts); its bytes are moved by one Forwarder: forward-js.ts, forward-pump.ts or
 // forward-mux.ts (with mux.ts).
-import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
+import { createServer, connect, isIP, type Server, type Socket, type AddressInfo } from 'node:net';
+import { getSystemErrorName } from 'node:util';
 import { type Addr, addrKey, sameAddr } from './events.js';
 import { MuxUpstream } from './mux.js';
 import { Pump, pumpUnavailableReason } from './pump.js';
 import { type Forwarder, Session, dropUpstream, endClient } from './session.js';
 import { JsPipe } from './forward-js.js';
-import { handOver } from './forward-pump.js';
+import { PumpForwarder, handOver } from './forward-pump.js';
 import { MuxForwarder, type MuxHost } from './forward-mux.js';
 
 export interface DataPlaneOptions {
@@ -68,6 +71,8 @@ export interface DataPlaneStats {
   /** Idle sessions moved to the new route at a switch instead of being closed (repoint.ts). */
   repointed: number;
   upstreamConnectFailures: number;
+  /** Upstream connects made by the native pump itself (the rest, if any, were dialled in JavaScript). */
+  pumpDials: number;
   /** Clients currently multiplexed on the shared upstream, and clients moved to their own connection. */
   muxed: number;
   pinned: number;
@@ -101,6 +106,7 @@ export class DataPlane implements MuxHost {
     fenced: 0,
     repointed: 0,
     upstreamConnectFailures: 0,
+    pumpDials: 0,
     muxed: 0,
     pinned: 0,
     forwarding: 'js',
@@ -151,7 +157,7 @@ export class DataPlane implements MuxHost {
     let muxed = 0;
     for (const s of this.sessions) {
       const st = s.state;
-      if (st.kind === 'held' || st.kind === 'dialing') held++;
+      if (st.kind === 'held' || st.kind === 'dialing' || st.kind === 'connecting') held++;
       else if (st.kind === 'open' || st.kind === 'flushing') {
         active++;
         if (st.kind === 'open' && st.fwd.kind === 'mux') muxed++;
@@ -185,7 +191,14 @@ export class DataPlane implements MuxHost {
     const now = Date.now();
     for (const s of this.sessions) {
       const kind = s.state.kind;
-      if (open) {
+      const st = s.state;
+      if (st.kind === 'connecting') {
+        // Nothing forwarded yet: the pump only learns how to start (the wait since accept goes on).
+        if (st.frozen === open) {
+          st.frozen = !open;
+          this.pump?.freeze(st.id, !open);
+        }
+      } else if (open) {
         if (kind === 'held') this.release(s);
         else if (s.frozen) this.unfreeze(s, now);
       } else if ((kind === 'open' || kind === 'flushing') && !s.frozen) {
@@ -214,6 +227,11 @@ export class DataPlane implements MuxHost {
         // Nothing was forwarded yet: re-dial the new master instead of closing the client.
         dropUpstream(st.upstream);
         s.state = { kind: 'held' };
+      } else if (st.kind === 'connecting' && !sameAddr(st.target, to)) {
+        // The pump may have connected (and forwarded) already: ask it; it answers failed (re-dial) or connected
+        // (fenced, like an open session of the old master).
+        if (!st.cancelling) this.pump?.cancel(st.id, null);
+        st.cancelling = true;
       } else if (st.kind === 'open' && !sameAddr(st.target, to) && st.fwd.canRepoint()) {
         this.repoint(s, st.fwd, st.frozen, to);
         repointed++;
@@ -320,6 +338,12 @@ export class DataPlane implements MuxHost {
       st.fwd.fence(msg);
       return;
     }
+    if (st.kind === 'connecting') {
+      // Connected meanwhile: the pump fences with msg; else it gives the client back and we end it (pumpDial).
+      st.endMsg = msg;
+      this.pump?.cancel(st.id, msg);
+      return;
+    }
     if (st.kind === 'dialing' || st.kind === 'flushing') dropUpstream(st.upstream);
     endClient(s.client, msg);
   }
@@ -335,6 +359,9 @@ export class DataPlane implements MuxHost {
       case 'dialing':
       case 'flushing':
         dropUpstream(st.upstream);
+        break;
+      case 'connecting':
+        this.pump?.abort(st.id);
         break;
       case 'held':
       case 'closed':
@@ -389,6 +416,7 @@ export class DataPlane implements MuxHost {
     const route = this.route;
     if (!route) return;
     const fwd = new MuxForwarder(s, this);
+    s.readInJs = true;
     s.state = { kind: 'open', target: route, fwd, frozen: false };
     this.stopWaiting(s, Date.now(), true);
     if (!this.gateIsOpen) this.freeze(s, Date.now());
@@ -426,6 +454,7 @@ export class DataPlane implements MuxHost {
   private dial(s: Session): void {
     const route = this.route;
     if (!route || s.state.kind === 'closed') return;
+    if (this.pumpDial(s, route)) return;
     const up = connect({
       host: route.host,
       port: route.port,
@@ -449,22 +478,107 @@ export class DataPlane implements MuxHost {
       clearTimeout(timer);
       const st = s.state;
       if (dialing()) {
-        this.st.upstreamConnectFailures++;
-        s.state = { kind: 'held' };
         up.destroy();
-        this.warnEvery(`connect ${addrKey(route)} ${err.message}`, 'upstream connect failed; holding client', {
-          to: addrKey(route),
-          error: err.message,
-        });
-        // Retry within the hold budget: the route may be the right one and just restarting, or about to move.
-        setTimeout(() => {
-          if (s.state.kind === 'held' && this.gateIsOpen) this.dial(s);
-        }, this.opts.redialDelayMs).unref();
+        this.dialFailed(s, route, err.message);
       } else if (st.kind === 'flushing' && st.upstream === up) {
         this.closeNow(s);
       }
       // An open session's upstream errors are its forwarder's (JsPipe); the pump took its own copy.
     });
+  }
+
+  /** A dial (in JS or by the pump) failed: hold the client and retry within the hold budget. */
+  private dialFailed(s: Session, route: Addr, error: string): void {
+    this.st.upstreamConnectFailures++;
+    s.state = { kind: 'held' };
+    this.warnEvery(`connect ${addrKey(route)} ${error}`, 'upstream connect failed; holding client', {
+      to: addrKey(route),
+      error,
+    });
+    // Retry within the hold budget: the route may be the right one and just restarting, or about to move.
+    setTimeout(() => {
+      if (s.state.kind === 'held' && this.gateIsOpen) this.dial(s);
+    }, this.opts.redialDelayMs).unref();
+  }
+
+  /**
+   * Let the native pump dial the upstream itself (no JS socket for it): only for a client never read in JS, with
+   * nothing carried or buffered, and numeric addresses. False (nothing changed) when the JS dial must do it.
+   */
+  private pumpDial(s: Session, route: Addr): boolean {
+    const pump = this.pump;
+    const c = s.client;
+    const src = this.opts.bindSourceAddr;
+    if (!pump || s.readInJs || s.carry !== null || c.readableLength > 0 || c.writableLength > 0) return false;
+    const family = isIP(route.host);
+    if (family === 0 || (src !== undefined && isIP(src) !== family)) return false;
+    const frozen = !this.gateIsOpen;
+    let connected = false;
+    let cs: Extract<Session['state'], { kind: 'connecting' }> | null = null;
+    const id = pump.dial(
+      this.pumpGroup,
+      c,
+      route.host,
+      route.port,
+      src ?? null,
+      frozen,
+      this.opts.connectTimeoutMs,
+      this.opts.keepAliveMs,
+      this.opts.idleTimeoutMs,
+      {
+        onConnected: () => {
+          connected = true;
+          // The pump forwards from its own copy of the descriptor; the JS socket goes without a FIN.
+          c.removeAllListeners();
+          c.on('error', () => undefined);
+          c.destroy();
+          if (!cs || s.state !== cs) return; // closed meanwhile: the pump fences or has aborted it
+          const now = Date.now();
+          if (cs.cancelling) {
+            // The route moved while it connected: fenced by the pump, as an open session of the old master.
+            this.forget(s);
+            this.st.fenced++;
+            return;
+          }
+          this.stopWaiting(s, now, true);
+          s.state = { kind: 'open', target: cs.target, fwd: new PumpForwarder(pump, id), frozen: cs.frozen };
+          if (cs.frozen) this.startWaiting(s, now);
+        },
+        onFailed: (errno) => {
+          // Nothing was forwarded and the pump let go of the client: it is ours again.
+          if (!cs) return;
+          if (s.state !== cs) {
+            if (cs.endMsg !== undefined) endClient(c, cs.endMsg); // closed gently while connecting
+            return;
+          }
+          if (cs.cancelling) {
+            s.state = { kind: 'held' };
+            if (this.gateIsOpen && this.route) this.release(s);
+            return;
+          }
+          const name = getSystemErrorName(-errno);
+          const error = name === 'ETIMEDOUT' ? 'connect timeout' : `connect ${name} ${route.host}:${route.port}`;
+          this.dialFailed(s, route, error);
+        },
+        onClosed: () => {
+          if (!cs) return;
+          const st = s.state;
+          if (st === cs) {
+            // Ended before it connected (the pump's thread exited, or the pump was destroyed).
+            this.closeNow(s);
+          } else if (!connected && cs.endMsg !== undefined) {
+            endClient(c, cs.endMsg);
+          } else if (st.kind === 'open' && st.fwd instanceof PumpForwarder && st.fwd.id === id) {
+            this.forget(s);
+          }
+        },
+      },
+    );
+    if (id === 0) return false;
+    this.st.pumpDials++;
+    cs = { kind: 'connecting', target: route, id, frozen, cancelling: false, endMsg: undefined };
+    s.state = cs;
+    return true;
   }
 
   private wire(s: Session, target: Addr, up: Socket): void {
@@ -497,6 +611,7 @@ export class DataPlane implements MuxHost {
   /** Forward an open session in JavaScript. */
   private openJs(s: Session, target: Addr, up: Socket): void {
     const fwd = new JsPipe(s, up, this);
+    s.readInJs = true;
     s.state = { kind: 'open', target, fwd, frozen: false };
     if (!this.gateIsOpen) this.freeze(s, Date.now());
     else fwd.start();

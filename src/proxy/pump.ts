@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import type { Socket } from 'node:net';
 
 interface Binding {
-  create(onClosed: (id: number) => void): unknown;
+  /** code: 0 the session ended; for a dial, -1 connected, > 0 the connect failed with that errno. */
+  create(onClosed: (id: number, code: number) => void): unknown;
   add(
     h: unknown,
     id: number,
@@ -20,8 +21,21 @@ interface Binding {
     group: number,
     idleMs: number,
   ): void;
+  dial(
+    h: unknown,
+    id: number,
+    fdA: number,
+    host: string,
+    port: number,
+    srcHost: string | null,
+    frozen: boolean,
+    group: number,
+    idleMs: number,
+    timeoutMs: number,
+    keepAliveMs: number,
+  ): void;
   freeze(h: unknown, id: number, on: boolean): void;
-  close(h: unknown, id: number, mode: 0 | 1, msg: Buffer | null): void;
+  close(h: unknown, id: number, mode: 0 | 1 | 2, msg: Buffer | null): void;
   stats(h: unknown, group: number): [number, number, number];
   destroy(h: unknown): void;
   /** Test hook: the thread leaves its loop as on an epoll error (its sessions end, onClosed(0) follows). */
@@ -69,6 +83,16 @@ export function socketFd(sock: Socket): number {
   return typeof handle?.fd === 'number' ? handle.fd : -1;
 }
 
+/** What the pump reports about a dial (Pump.dial); exactly one of onFailed and onClosed is called, once. */
+export interface DialHandlers {
+  /** The upstream is connected and the pump forwards (the caller may now drop its client socket). */
+  onConnected(): void;
+  /** The connect failed (errno, e.g. ECONNREFUSED) or timed out (ETIMEDOUT); nothing was forwarded. */
+  onFailed(errno: number): void;
+  /** The session ended (after onConnected, or before it when the pump's thread exited). */
+  onClosed(): void;
+}
+
 /** Counters of one group of sessions (one listener), summed over the pump's threads. */
 export interface PumpStats {
   bytesFromClients: number;
@@ -85,7 +109,10 @@ export interface PumpStats {
 export class Pump {
   private readonly handles: unknown[];
   private readonly live: number[];
-  private readonly sessions = new Map<number, { thread: number; onClosed: () => void }>();
+  private readonly sessions = new Map<
+    number,
+    { thread: number; onClosed: () => void; dial?: Pick<DialHandlers, 'onConnected' | 'onFailed'> }
+  >();
   /** Threads whose loop has exited (they take no new sessions). */
   private readonly exited = new Set<number>();
   private nextId = 1;
@@ -98,22 +125,24 @@ export class Pump {
   ) {
     this.live = new Array<number>(threads).fill(0);
     this.handles = Array.from({ length: threads }, (_, t) =>
-      b.create((id) => {
+      b.create((id, code) => {
         if (id === 0) {
           this.threadExited(t);
           return;
         }
-        this.closed(id);
+        if (code === -1) this.sessions.get(id)?.dial?.onConnected();
+        else this.closed(id, code);
       }),
     );
   }
 
-  private closed(id: number): void {
+  private closed(id: number, code = 0): void {
     const s = this.sessions.get(id);
     if (!s) return;
     this.sessions.delete(id);
     this.live[s.thread]!--;
-    s.onClosed();
+    if (code > 0 && s.dial) s.dial.onFailed(code);
+    else s.onClosed();
   }
 
   /**
@@ -160,13 +189,9 @@ export class Pump {
     const fa = socketFd(client);
     const fb = socketFd(upstream);
     if (fa < 0 || fb < 0 || this.destroyed) return 0;
-    let thread = -1;
-    for (let t = 0; t < this.threads; t++) {
-      if (!this.exited.has(t) && (thread < 0 || this.live[t]! < this.live[thread]!)) thread = t;
-    }
+    const thread = this.pickThread();
     if (thread < 0) return 0;
-    const id = this.nextId;
-    this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
+    const id = this.newId();
     try {
       this.b.add(this.handles[thread], id, fa, fb, pre, frozen, group, idleMs);
     } catch {
@@ -174,6 +199,61 @@ export class Pump {
       return 0;
     }
     this.sessions.set(id, { thread, onClosed });
+    this.live[thread]!++;
+    return id;
+  }
+
+  private pickThread(): number {
+    let thread = -1;
+    for (let t = 0; t < this.threads; t++) {
+      if (!this.exited.has(t) && (thread < 0 || this.live[t]! < this.live[thread]!)) thread = t;
+    }
+    return thread;
+  }
+
+  private newId(): number {
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
+    return id;
+  }
+
+  /**
+   * Let the pump dial the upstream itself (numeric `host`, optional numeric `srcHost` to bind first) and forward
+   * once connected: returns the session id, or 0 if it cannot take the session (the caller dials in JS). The
+   * client's socket must be connected, its handle not reading and its JS buffers empty; the pump takes a duplicate
+   * of its descriptor and does not read it before the upstream is connected. The caller keeps its socket (not
+   * reading) until `onConnected`, then destroys it (without ending it); after `onFailed` the pump has let go of
+   * everything and the client is the caller's again. `keepAliveMs` > 0 sets keepalive on the upstream as Node's
+   * setKeepAlive(true, keepAliveMs) does.
+   */
+  dial(
+    group: number,
+    client: Socket,
+    host: string,
+    port: number,
+    srcHost: string | null,
+    frozen: boolean,
+    timeoutMs: number,
+    keepAliveMs: number,
+    idleMs: number,
+    handlers: DialHandlers,
+  ): number {
+    const fa = socketFd(client);
+    if (fa < 0 || this.destroyed) return 0;
+    const thread = this.pickThread();
+    if (thread < 0) return 0;
+    const id = this.newId();
+    try {
+      this.b.dial(this.handles[thread], id, fa, host, port, srcHost, frozen, group, idleMs, timeoutMs, keepAliveMs);
+    } catch {
+      // Nothing was handed over (a name instead of an address, the thread exited): the caller dials in JS.
+      return 0;
+    }
+    this.sessions.set(id, {
+      thread,
+      onClosed: handlers.onClosed,
+      dial: { onConnected: handlers.onConnected, onFailed: handlers.onFailed },
+    });
     this.live[thread]!++;
     return id;
   }
@@ -198,6 +278,15 @@ export class Pump {
   fence(id: number, msg: string | null): void {
     const h = this.handle(id);
     if (h !== undefined) this.b.close(h, id, 0, msg === null ? null : Buffer.from(msg));
+  }
+
+  /**
+   * For a dial: if it is still connecting, it fails with ECANCELED (onFailed; nothing was forwarded, the client
+   * is the caller's again); if it has connected meanwhile (onConnected is on its way), it is fenced with `msg`.
+   */
+  cancel(id: number, msg: string | null): void {
+    const h = this.handle(id);
+    if (h !== undefined) this.b.close(h, id, 2, msg === null ? null : Buffer.from(msg));
   }
 
   /** Close both sockets at once. */

@@ -9,7 +9,14 @@ import type { Addr } from './events.js';
  * Where a session is:
  * - `held`: accepted (or leaving the shared --mux upstream), its client not read; waits for an open gate and a
  *   route, or for a re-dial after a failed connect.
- * - `dialing`: connecting its own upstream at `target`; the client is still not read.
+ * - `dialing`: connecting its own upstream at `target` in JavaScript; the client is still not read.
+ * - `connecting`: the native pump is connecting the upstream at `target` itself (pump session `id`, with a
+ *   duplicate of the client's descriptor); the client's JS socket is kept, not read, until the pump reports the
+ *   connection (then the session is open) or a failure (then it is held again). `frozen` tracks the gate, so the
+ *   pump starts with client reads off when it is closed. `cancelling`: the route moved, the dial was cancelled
+ *   and the pump's answer is awaited (failed: held again, re-dialled; connected meanwhile: fenced, as an open
+ *   session of the old master). `endMsg`: set when the plane closed it gently while connecting (what the client
+ *   gets if the pump gives the client back).
  * - `flushing`: the upstream is connected, but replies of the shared --mux upstream are still in the client
  *   socket's JS buffer; it is handed to the pump (or piped in JS) once they are flushed.
  * - `open`: forwarded by `fwd` to `target`; `frozen` while the gate is closed (no client byte goes anywhere).
@@ -18,6 +25,14 @@ import type { Addr } from './events.js';
 export type SessionState =
   | { readonly kind: 'held' }
   | { readonly kind: 'dialing'; readonly target: Addr; readonly upstream: Socket }
+  | {
+      readonly kind: 'connecting';
+      readonly target: Addr;
+      readonly id: number;
+      frozen: boolean;
+      cancelling: boolean;
+      endMsg: string | null | undefined;
+    }
   | { readonly kind: 'flushing'; readonly target: Addr; readonly upstream: Socket; frozen: boolean }
   | { readonly kind: 'open'; readonly target: Addr; readonly fwd: Forwarder; frozen: boolean }
   | { readonly kind: 'closed' };
@@ -71,6 +86,8 @@ export class Session {
    * not multiplex, and what followed it. They go first on the session's own connection, once the gate is open.
    */
   carry: Buffer | null = null;
+  /** The client was read in JavaScript (a JsPipe or the shared --mux upstream): the pump may not dial for it. */
+  readInJs = false;
   /** When this session started waiting (held or frozen), ms since epoch; 0 = not waiting. */
   waitingSince = 0;
   waitTimer: NodeJS.Timeout | null = null;

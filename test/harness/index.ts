@@ -4,7 +4,7 @@
 export { waitFor, type WaitForOptions } from './wait.js';
 export { RespClient, type RespClientOptions } from './client.js';
 export { freePort } from './ports.js';
-export { sendUntilClose, accepts } from './raw.js';
+export { sendUntilClose, accepts, blackHole } from './raw.js';
 export { missingBinaries, requireBinary, hasBinary } from './binaries.js';
 export {
   Harness,

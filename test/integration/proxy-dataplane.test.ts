@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { DataPlane } from '../../src/proxy/dataplane.js';
 import type { Addr } from '../../src/proxy/events.js';
-import { waitFor } from '../harness/index.js';
+import { waitFor, blackHole } from '../harness/index.js';
 
 /** An upstream that records what it receives and echoes `ok:<bytes>` back. */
 class Upstream {
@@ -107,6 +107,7 @@ for (const pumpThreads of [2, 0]) {
       await waitFor(() => c.got === 'ok:hello', { name: 'forwarded after release', timeoutMs: 2000 });
       assert.equal(dp.stats().released, 1);
       assert.equal(dp.stats().forwarding, pumpThreads > 0 ? 'native' : 'js', 'the intended forwarding path ran');
+      assert.equal(dp.stats().pumpDials, pumpThreads > 0 ? 1 : 0, 'the pump dialled the upstream itself');
       await waitFor(() => dp.stats().bytesFromClients === 5 && dp.stats().bytesToClients === 8, {
         name: 'byte counters (hello / ok:hello)',
         timeoutMs: 2000,
@@ -242,6 +243,65 @@ for (const pumpThreads of [2, 0]) {
       cleanups.push(() => again.close());
       await waitFor(() => c.got === 'ok:z', { name: 're-dialled', timeoutMs: 3000 });
       c.s.destroy();
+    });
+
+    /** A black-holed loopback port (connects hang), its helper killed after the suite. */
+    async function hole(): Promise<Addr> {
+      const { port, child } = await blackHole();
+      cleanups.push(() => void child.kill('SIGKILL'));
+      return { host: '127.0.0.1', port };
+    }
+
+    void test(`proxy dataplane (${forwarding}) - a black-holed upstream times out, the client is held, then re-dialled to the new route`, async () => {
+      const bh = await hole();
+      const { dp, port, ups } = await start(1);
+      const good = ups[0]!;
+      dp.setRoute(bh);
+      dp.setGate(true, 'test');
+      const c = new Client(port);
+      c.s.write('q');
+      await waitFor(() => dp.stats().upstreamConnectFailures >= 1, { name: 'connect timed out', timeoutMs: 3000 });
+      assert.equal(c.closed, false, 'held, not closed');
+      assert.equal(dp.stats().held, 1);
+      dp.setRoute(good.addr);
+      await waitFor(() => c.got === 'ok:q', { name: 'forwarded on the new route', timeoutMs: 3000 });
+      assert.equal(good.received, 'q');
+      assert.equal(dp.stats().fenced, 0);
+      c.s.destroy();
+    });
+
+    void test(`proxy dataplane (${forwarding}) - a route change while the upstream connect is pending re-dials the new master`, async () => {
+      const bh = await hole();
+      const { dp, port, ups } = await start(1);
+      const good = ups[0]!;
+      dp.setRoute(bh);
+      dp.setGate(true, 'test');
+      const c = new Client(port);
+      c.s.write('r');
+      await waitFor(() => dp.stats().held === 1 && dp.stats().accepted === 1, { name: 'dialling', timeoutMs: 2000 });
+      dp.setRoute(good.addr);
+      await waitFor(() => c.got === 'ok:r', { name: 'forwarded on the new route', timeoutMs: 3000 });
+      assert.equal(dp.stats().upstreamConnectFailures, 0, 'the abandoned dial is not a failure');
+      assert.equal(dp.stats().fenced, 0, 'nothing was forwarded to the old route, so nothing was fenced');
+      assert.equal(good.received, 'r');
+      // The pump dials twice (the abandoned one and the new route); the JS path never.
+      assert.equal(dp.stats().pumpDials, pumpThreads > 0 ? 2 : 0);
+      c.s.destroy();
+    });
+
+    void test(`proxy dataplane (${forwarding}) - max hold during a pending connect: the client gets the vigil-proxy error`, async () => {
+      const bh = await hole();
+      const dp = plane(300);
+      const { port } = await dp.listen();
+      cleanups.push(() => dp.close());
+      dp.setRoute(bh);
+      dp.setGate(true, 'test');
+      const c = new Client(port);
+      c.s.write('s');
+      await waitFor(() => c.closed, { name: 'closed after max hold', timeoutMs: 3000 });
+      assert.match(c.got, /^-ERR vigil-proxy: no confirmed master for 'm' after 300 ms \(test\); retry later\r\n$/);
+      assert.equal(dp.stats().refused, 1);
+      await waitFor(() => dp.stats().held === 0, { name: 'session gone', timeoutMs: 2000 });
     });
 
     void test(`proxy dataplane (${forwarding}) - mux: requests never written when the shared upstream cannot connect are re-dialled, not dropped`, async () => {

@@ -11,8 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { readdirSync } from 'node:fs';
-import { Pump, pumpUnavailableReason, PUMP_PATH } from '../../src/proxy/pump.js';
-import { waitFor, REPO_ROOT } from '../harness/index.js';
+import { Pump, pumpUnavailableReason, PUMP_PATH, type DialHandlers } from '../../src/proxy/pump.js';
+import { constants } from 'node:os';
+import { waitFor, REPO_ROOT, blackHole } from '../harness/index.js';
 
 const HOST = '127.0.0.1';
 const noop = (): void => undefined;
@@ -302,6 +303,8 @@ async function untilStalled(pump: Pump, group: number, name: string): Promise<vo
  * it as the client reads.
  */
 const bigMsg = `-ERR ${randomBytes(1 << 20).toString('hex')}\r\n`;
+
+const osErrno = constants.errno;
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -817,6 +820,206 @@ void describe('proxy native pump - thread exit and destroy', { skip }, () => {
       for (const s of ss) await s.client.until(() => s.client.closed || s.client.ended, 'client side closed');
       await r.close();
       for (const s of ss) assert.equal(s.closedCalls, 1, 'and not again');
+    },
+  );
+});
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, HOST, () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+void describe('proxy native pump - dial (the pump connects the upstream itself)', { skip }, () => {
+  const openFds = (): number => readdirSync('/proc/self/fd').length;
+  const children: ChildProcess[] = [];
+  const servers: Server[] = [];
+  const sockets: Socket[] = [];
+  afterEach(async () => {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null && c.pid) c.kill('SIGKILL');
+    for (const s of sockets.splice(0)) s.destroy();
+    for (const srv of servers.splice(0)) await new Promise<void>((r) => srv.close(() => r()));
+  });
+
+  /** A listening server on loopback (closed after the test). */
+  async function listen(srv: Server): Promise<number> {
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, HOST, () => r()));
+    return (srv.address() as AddressInfo).port;
+  }
+
+  /** A far client connected to a paused front listener, and the accepted socket (the proxy's client side). */
+  async function pair(): Promise<{ far: Peer; acc: Socket }> {
+    const accepted = new Meet<Socket>();
+    const front = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (s) => {
+      sockets.push(s);
+      s.on('error', noop);
+      accepted.put(s.remotePort ?? -1, s);
+    });
+    const port = await listen(front);
+    const far = connect({ host: HOST, port, allowHalfOpen: true });
+    sockets.push(far);
+    const peer = new Peer(far);
+    await new Promise<void>((resolve, reject) => {
+      far.once('connect', resolve);
+      far.once('error', reject);
+    });
+    return { far: peer, acc: await accepted.take(far.localPort ?? -1, 'front accepted the far client') };
+  }
+
+  /** Records what a dial reports. */
+  function recorder(): { connected: number; failed: number[]; closed: number; handlers: DialHandlers } {
+    const r = {
+      connected: 0,
+      failed: [] as number[],
+      closed: 0,
+      handlers: {
+        onConnected: () => void r.connected++,
+        onFailed: (e: number) => void r.failed.push(e),
+        onClosed: () => void r.closed++,
+      },
+    };
+    return r;
+  }
+
+  void test('proxy pump - dial: connects, forwards both ways, then onClosed once', { timeout: 10_000 }, async () => {
+    assert.ok(pump);
+    const ups = new Meet<Peer>();
+    const upPort = await listen(
+      createServer({ allowHalfOpen: true }, (s) => {
+        sockets.push(s);
+        s.on('error', noop);
+        ups.put(0, new Peer(s));
+      }),
+    );
+    const group = pump.newGroup();
+    const { far, acc } = await pair();
+    far.sock.write('early'); // before the dial: waits in the kernel until the pump reads the client
+    const r = recorder();
+    const id = pump.dial(group, acc, HOST, upPort, null, false, 2000, 30_000, 0, r.handlers);
+    assert.ok(id > 0, 'the pump took the dial');
+    await waitFor(() => r.connected === 1, { name: 'onConnected', timeoutMs: 3000 });
+    acc.destroy(); // as the data plane does: the pump owns its own copy
+    const up = await ups.take(0, 'the upstream accepted the pump');
+    await up.until(() => up.text() === 'early', 'client bytes reach the upstream');
+    up.sock.write('reply');
+    await far.until(() => far.text() === 'reply', 'upstream bytes reach the client');
+    far.sock.end();
+    await up.until(() => up.ended, 'the half-close is passed on');
+    up.sock.end();
+    await waitFor(() => r.closed === 1, { name: 'onClosed', timeoutMs: 3000 });
+    assert.deepEqual(r.failed, []);
+    assert.equal(r.connected, 1);
+    assert.equal(pump.stats(group).bytesFromClients, 5);
+    assert.equal(pump.stats(group).bytesToClients, 5);
+  });
+
+  void test('proxy pump - dial: a cancel that comes after the connect is a fence', { timeout: 10_000 }, async () => {
+    assert.ok(pump);
+    const ups = new Meet<Peer>();
+    const upPort = await listen(
+      createServer({ allowHalfOpen: true }, (s) => {
+        sockets.push(s);
+        s.on('error', noop);
+        ups.put(0, new Peer(s));
+      }),
+    );
+    const { far, acc } = await pair();
+    const r = recorder();
+    const id = pump.dial(pump.newGroup(), acc, HOST, upPort, null, false, 2000, 0, 0, r.handlers);
+    await waitFor(() => r.connected === 1, { name: 'onConnected', timeoutMs: 3000 });
+    acc.destroy();
+    const up = await ups.take(0, 'the upstream accepted the pump');
+    up.sock.write('owed');
+    await far.until(() => far.text() === 'owed', 'the reply reaches the client');
+    pump.cancel(id, '-ERR moved\r\n');
+    await far.until(() => far.ended, 'the client gets FIN');
+    assert.equal(far.text(), 'owed-ERR moved\r\n');
+    await up.until(() => up.ended || up.closed, 'the upstream is closed');
+    far.sock.end();
+    await waitFor(() => r.closed === 1, { name: 'onClosed', timeoutMs: 3000 });
+    assert.deepEqual(r.failed, [], 'no failure after a connect');
+  });
+
+  void test(
+    'proxy pump - dial: refused reports ECONNREFUSED once, leaves the client alone, leaks nothing',
+    { timeout: 10_000 },
+    async () => {
+      assert.ok(pump);
+      const port = await closedPort();
+      const group = pump.newGroup();
+      const { far, acc } = await pair();
+      const before = openFds();
+      const r = recorder();
+      const id = pump.dial(group, acc, HOST, port, null, false, 2000, 0, 0, r.handlers);
+      assert.ok(id > 0);
+      await waitFor(() => r.failed.length === 1, { name: 'onFailed', timeoutMs: 3000 });
+      assert.deepEqual(r.failed, [osErrno.ECONNREFUSED]);
+      assert.equal(r.connected, 0);
+      await waitFor(() => openFds() === before, { name: 'the pump closed its descriptors', timeoutMs: 2000 });
+      assert.equal(pump.stats(group).live, 0);
+      // The client is the caller's again, open both ways (the pump's copy went without a FIN).
+      acc.write('from-js');
+      await far.until(() => far.text() === 'from-js', 'the caller still writes to its client');
+      assert.equal(far.ended || far.closed, false);
+      // Aborting an id that already failed is a no-op, and no other notification follows.
+      pump.abort(id);
+      await closedPort(); // one more event-loop round trip
+      assert.equal(r.closed, 0);
+      assert.equal(r.failed.length, 1);
+    },
+  );
+
+  void test(
+    'proxy pump - dial: a black-holed connect times out (ETIMEDOUT); cancel fails a pending one (ECANCELED)',
+    { timeout: 15_000 },
+    async () => {
+      assert.ok(pump);
+      const { port: hole, child } = await blackHole();
+      children.push(child);
+      const group = pump.newGroup();
+      const a = await pair();
+      const b = await pair();
+      const before = openFds();
+      const ra = recorder();
+      const rb = recorder();
+      const started = Date.now();
+      assert.ok(pump.dial(group, a.acc, HOST, hole, null, false, 300, 0, 0, ra.handlers) > 0);
+      const idB = pump.dial(group, b.acc, HOST, hole, null, false, 10_000, 0, 0, rb.handlers);
+      assert.ok(idB > 0);
+      await waitFor(() => ra.failed.length === 1, { name: 'the 300 ms dial timed out', timeoutMs: 3000 });
+      const took = Date.now() - started;
+      assert.deepEqual(ra.failed, [osErrno.ETIMEDOUT]);
+      assert.ok(took >= 280 && took < 2000, `timed out after ${took} ms`);
+      assert.equal(rb.failed.length, 0, 'the 10 s dial is still pending');
+      assert.equal(pump.stats(group).live, 1);
+      pump.cancel(idB, null);
+      await waitFor(() => rb.failed.length === 1, { name: 'the cancelled dial failed', timeoutMs: 3000 });
+      assert.deepEqual(rb.failed, [osErrno.ECANCELED]);
+      for (const r of [ra, rb]) assert.equal(r.connected + r.closed, 0, 'nothing but the failure was reported');
+      await waitFor(() => openFds() === before, { name: 'the pump closed its descriptors', timeoutMs: 2000 });
+      // Both clients are untouched.
+      for (const { far, acc } of [a, b]) {
+        acc.write('ok');
+        await far.until(() => far.text() === 'ok', 'client still usable');
+      }
+    },
+  );
+
+  void test(
+    'proxy pump - dial: a name instead of an address is refused at once, without leaking descriptors',
+    { timeout: 10_000 },
+    async () => {
+      assert.ok(pump);
+      const { acc } = await pair();
+      const before = openFds();
+      const r = recorder();
+      assert.equal(pump.dial(pump.newGroup(), acc, 'localhost', 6379, null, false, 1000, 0, 0, r.handlers), 0);
+      assert.equal(pump.dial(pump.newGroup(), acc, HOST, 6379, '::1', false, 1000, 0, 0, r.handlers), 0);
+      assert.equal(openFds(), before);
     },
   );
 });

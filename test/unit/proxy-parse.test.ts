@@ -157,6 +157,7 @@ void describe('proxy parsing', () => {
             fenced: 1,
             repointed: 3,
             upstreamConnectFailures: 0,
+            pumpDials: 0,
             muxed: 0,
             pinned: 0,
           },
