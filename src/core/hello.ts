@@ -125,14 +125,14 @@ function parseEpoch(s: string): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
-/**
- * Parse and validate a hello: `ip,port,runid,current_epoch,master_name,master_ip,master_port,master_config_epoch`.
- * Whether the master name is one we monitor and whether the run id is ours is the caller's business.
- */
 function bad(reason: string): HelloResult {
   return { ok: false, reason };
 }
 
+/**
+ * Parse and validate a hello: `ip,port,runid,current_epoch,master_name,master_ip,master_port,master_config_epoch`.
+ * Whether the master name is one we monitor and whether the run id is ours is the caller's business.
+ */
 export function parseHello(payload: string, ctx: HelloContext): HelloResult {
   const tok = payload.split(',');
   if (tok.length !== 8) return bad(`${tok.length} fields instead of 8`);
