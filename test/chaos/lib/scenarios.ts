@@ -106,6 +106,58 @@ function tmpfsSentinelDir(c: ChaosCluster, i: number, size: string): void {
 
 const JEPSEN_TIMINGS = { downAfterMs: 2000, failoverTimeoutMs: 10000 };
 
+/** Milliseconds of the day in a redis-server log line (`pid:X DD Mon YYYY HH:MM:SS.mmm ...`), or null. */
+function logTime(line: string): number | null {
+  const m = /\d{2}:\d{2}:\d{2}\.\d{3}/.exec(line);
+  if (!m) return null;
+  const [h, mi, rest] = m[0].split(':');
+  return (Number(h) * 3600 + Number(mi) * 60) * 1000 + Math.round(Number(rest) * 1000);
+}
+
+/**
+ * The empty-master race on the servers' own clock (one machine, one clock): from the restarted master's
+ * "Ready to accept connections" to its first REPLICAOF (the first demotion) and to each replica's full resync
+ * from it (a replica that resyncs before the demotion is wiped).
+ */
+function noteRestartRace(ctx: Ctx): void {
+  const lines = (i: number): string[] => {
+    const dir = ctx.cluster.nodes[i]?.sentinelDir;
+    if (dir === undefined) return [];
+    try {
+      return readFileSync(join(dir, '..', 'redis.log'), 'utf8').split('\n');
+    } catch {
+      return [];
+    }
+  };
+  const master = lines(0);
+  const readyAt = master.findLastIndex((l) => l.includes('Ready to accept connections'));
+  const ready = readyAt >= 0 ? logTime(master[readyAt] ?? '') : null;
+  if (ready === null) return;
+  const demotion = master.slice(readyAt).find((l) => /REPLICAOF .* enabled/.test(l));
+  const parts = [`demotion ${demotion ? `+${(logTime(demotion) ?? ready) - ready} ms` : 'none'}`];
+  for (const i of [1, 2]) {
+    // Only a resync from the restarted master counts (the one from the new master after the failover is fine).
+    let from = '';
+    let at: number | null = null;
+    for (const l of lines(i)) {
+      const c = /Connecting to MASTER (\S+)/.exec(l);
+      if (c) from = c[1] ?? '';
+      const t = logTime(l);
+      if (
+        t !== null &&
+        t >= ready &&
+        l.includes('Full resync from master') &&
+        from === `${NODE_IPS[0]}:${REDIS_PORT}`
+      ) {
+        at = t;
+        break;
+      }
+    }
+    parts.push(`n${i + 1} resync from it ${at !== null ? `+${at - ready} ms` : 'none'}`);
+  }
+  ctx.note(`after the restarted master was ready: ${parts.join(', ')}`);
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'minority-partition',
@@ -305,6 +357,7 @@ export const SCENARIOS: Scenario[] = [
       await ctx.sleep(ctx.cluster.timings.downAfterMs + 2000);
       const demoted = ctx.events().filter((e) => e.type === '+vigil-empty-master-demoted' && e.at >= up - 1000);
       for (const d of demoted) ctx.note(`n${d.node + 1} demoted the empty master ${d.at - up} ms after it answered`);
+      noteRestartRace(ctx);
     },
   },
   {
