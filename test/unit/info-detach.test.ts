@@ -34,7 +34,7 @@ async function textInHeap(marker: string): Promise<boolean> {
   return (await heapText()).includes(`${marker}\\r\\nredis_version`);
 }
 
-test('the values parseInfo returns do not retain the INFO text', async () => {
+void test('the values parseInfo returns do not retain the INFO text', async () => {
   const marker = randomBytes(12).toString('hex');
   let text: string | null = infoText(marker);
   const parsed = parseInfo(text);
@@ -46,7 +46,7 @@ test('the values parseInfo returns do not retain the INFO text', async () => {
   assert.ok(parsed.runId); // kept alive until after the snapshot
 });
 
-test('control: a plain slice of the text does retain it (the check can fail)', async () => {
+void test('control: a plain slice of the text does retain it (the check can fail)', async () => {
   const marker = randomBytes(12).toString('hex');
   let text: string | null = infoText(marker);
   text.indexOf('run_id:'); // flattens the concatenation, as parseInfo's scan does
