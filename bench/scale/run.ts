@@ -6,13 +6,16 @@
 //
 //   npx tsx bench/scale/run.ts [--masters 200] [--replicas 0] [--warmup 15] [--window 40] [--impl both|vigil|redis]
 //                              [--down-after 5000] [--failover] [--profile DIR] ['--node-args=--flag ...']
-//                              [--out bench/scale/results.json]
+//                              ['--node-args-b=--flag ...'] [--out bench/scale/results.json]
 //
 // --node-args (Vigil only; the `=` form, since the value starts with a dash) come after SENTINEL_NODE_FLAGS, so
-// they override them: e.g. '--node-args=--optimize-for-size' to compare V8 flag sets.
+// they override them: e.g. '--node-args=--optimize-for-size' to compare V8 flag sets. --node-args-b adds a second
+// Vigil fleet ("vigil-b", its own servers) with those flags instead, in the same window: an A/B of two flag sets
+// that the machine's load moves together.
 //
 // Both fleets run at once so that whatever else loads this shared machine loads both. CPU comes from
-// /proc/PID/stat (utime+stime) deltas over the window, RSS from /proc/PID/status at its end, commands from each
+// /proc/PID/stat (utime+stime) deltas over the window, RSS (/proc/PID/status) and private memory as means of
+// samples taken every second of the window (and RSS at its end), commands from each
 // server's INFO stats total_commands_processed (minus our own two INFO calls). Vigil runs compiled (dist/), as
 // bin/vigil-sentinel does: `npm run build` first.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     failover: { type: 'boolean', default: false },
     profile: { type: 'string' },
     'node-args': { type: 'string' },
+    'node-args-b': { type: 'string' },
     out: { type: 'string', default: 'bench/scale/results.json' },
   },
 });
@@ -40,7 +44,17 @@ const REPLICAS = Number(values.replicas);
 const WARMUP_S = Number(values.warmup);
 const WINDOW_S = Number(values.window);
 const DOWN_AFTER = Number(values['down-after']);
-const IMPLS: SentinelImpl[] = values.impl === 'both' ? ['redis', 'vigil'] : [values.impl as SentinelImpl];
+interface Variant {
+  impl: SentinelImpl;
+  label: string;
+  nodeArgs: string[];
+}
+const split = (a: string | undefined): string[] => (a ? a.split(' ').filter((x) => x !== '') : []);
+const VARIANTS: Variant[] = (
+  values.impl === 'both' ? (['redis', 'vigil'] as SentinelImpl[]) : [values.impl as SentinelImpl]
+).map((impl) => ({ impl, label: impl, nodeArgs: impl === 'vigil' ? split(values['node-args']) : [] }));
+if (values['node-args-b'] !== undefined)
+  VARIANTS.push({ impl: 'vigil', label: 'vigil-b', nodeArgs: split(values['node-args-b']) });
 process.env.VIGIL_USE_DIST = '1';
 const TICKS = 100; // USER_HZ on Linux
 
@@ -84,6 +98,7 @@ async function inBatches<T, R>(items: T[], size: number, fn: (t: T) => Promise<R
 
 interface Fleet {
   impl: SentinelImpl;
+  label: string;
   masters: RedisProc[];
   replicas: RedisProc[];
   foMaster?: RedisProc;
@@ -93,7 +108,8 @@ interface Fleet {
   subs: Redis[];
 }
 
-async function startFleet(h: Harness, impl: SentinelImpl): Promise<Fleet> {
+async function startFleet(h: Harness, v: Variant): Promise<Fleet> {
+  const impl = v.impl;
   const idx = Array.from({ length: MASTERS }, (_, i) => i);
   const masters = await inBatches(idx, 16, () => h.redis());
   const replicas = (
@@ -104,7 +120,7 @@ async function startFleet(h: Harness, impl: SentinelImpl): Promise<Fleet> {
       return reps;
     })
   ).flat();
-  const fleet: Fleet = { impl, masters, replicas, sentinels: [], tilts: 0, subs: [] };
+  const fleet: Fleet = { impl, label: v.label, masters, replicas, sentinels: [], tilts: 0, subs: [] };
   const lines: string[] = [];
   masters.forEach((m, i) => {
     lines.push(
@@ -123,7 +139,7 @@ async function startFleet(h: Harness, impl: SentinelImpl): Promise<Fleet> {
     );
   }
   for (let i = 0; i < 3; i++) {
-    const nodeArgs: string[] = impl === 'vigil' && values['node-args'] ? values['node-args'].split(' ') : [];
+    const nodeArgs = [...v.nodeArgs];
     if (values.profile && impl === 'vigil') {
       mkdirSync(values.profile, { recursive: true });
       nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${values.profile}`);
@@ -151,7 +167,7 @@ async function startFleet(h: Harness, impl: SentinelImpl): Promise<Fleet> {
       }
       return true;
     },
-    { name: `${impl} discovery of ${expectedMasters} masters`, timeoutMs: 180000, intervalMs: 1000 },
+    { name: `${v.label} discovery of ${expectedMasters} masters`, timeoutMs: 180000, intervalMs: 1000 },
   );
   for (const s of fleet.sentinels) {
     const sub = new Redis({ host: s.host, port: s.port, lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -190,7 +206,7 @@ async function timeFailover(f: Fleet): Promise<number> {
     const t0 = Date.now();
     await f.foMaster!.kill('SIGKILL');
     const deadline = new Promise<number>((_, rej) =>
-      setTimeout(() => rej(new Error(`${f.impl}: no +switch-master for fo within 60 s`)), 60000),
+      setTimeout(() => rej(new Error(`${f.label}: no +switch-master for fo within 60 s`)), 60000),
     );
     return (await Promise.race([switched, deadline])) - t0;
   } finally {
@@ -207,16 +223,16 @@ async function main(): Promise<void> {
   const h = new Harness();
   const fleets: Fleet[] = [];
   try {
-    for (const impl of IMPLS) {
+    for (const v of VARIANTS) {
       const t = Date.now();
-      fleets.push(await startFleet(h, impl));
+      fleets.push(await startFleet(h, v));
       console.log(
-        `${impl}: sentinel pids ${fleets
+        `${v.label}: sentinel pids ${fleets
           .at(-1)!
           .sentinels.map((x) => x.pid)
           .join(' ')}`,
       );
-      console.log(`${impl}: fleet up in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      console.log(`${v.label}: fleet up in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     }
     console.log(
       `warm-up ${WARMUP_S} s, window ${WINDOW_S} s; load average ${readFileSync('/proc/loadavg', 'utf8').trim()}`,
@@ -225,7 +241,20 @@ async function main(): Promise<void> {
     const before = await Promise.all(fleets.map(snapshot));
     const tiltsBefore = fleets.map((f) => f.tilts);
     const t0 = Date.now();
+    // RSS and private memory sampled every second of the window (a GC moves them by a few MB): their means.
+    const mem = fleets.map((f) => f.sentinels.map(() => ({ rss: 0, uss: 0, n: 0 })));
+    const sampler = setInterval(() => {
+      fleets.forEach((f, i) =>
+        f.sentinels.forEach((s, k) => {
+          const m = mem[i]![k]!;
+          m.rss += rssMb(s.pid);
+          m.uss += ussMb(s.pid);
+          m.n++;
+        }),
+      );
+    }, 1000);
     await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
+    clearInterval(sampler);
     const after = await Promise.all(fleets.map(snapshot));
     const secs = (Date.now() - t0) / 1000;
     const load = readFileSync('/proc/loadavg', 'utf8').trim();
@@ -236,13 +265,16 @@ async function main(): Promise<void> {
       const perMaster = f.masters.map((_, k) => (a.commands[k]! - b.commands[k]! - 1) / secs);
       return {
         impl: f.impl,
+        label: f.label,
+        nodeArgs: VARIANTS[i]!.nodeArgs,
         masters: MASTERS,
         replicas: REPLICAS,
         sentinelCpuPct: sentinelCpu.map((x) => +x.toFixed(2)),
         sentinelCpuPctMean: +(sentinelCpu.reduce((x, y) => x + y, 0) / sentinelCpu.length).toFixed(2),
         serversCpuPct: +(((a.serverTicks - b.serverTicks) / TICKS / secs) * 100).toFixed(1),
-        sentinelRssMb: f.sentinels.map((s) => +rssMb(s.pid).toFixed(1)),
-        sentinelUssMb: f.sentinels.map((s) => +ussMb(s.pid).toFixed(1)),
+        sentinelRssMb: mem[i]!.map((m) => +(m.rss / m.n).toFixed(1)),
+        sentinelUssMb: mem[i]!.map((m) => +(m.uss / m.n).toFixed(1)),
+        sentinelRssMbAtEnd: f.sentinels.map((s) => +rssMb(s.pid).toFixed(1)),
         commandsPerSecPerMaster: +median(perMaster).toFixed(2),
         tilts: f.tilts - tiltsBefore[i]!,
         failoverMs: undefined as number | undefined,
@@ -253,16 +285,16 @@ async function main(): Promise<void> {
     }
     const report = { date: new Date().toISOString(), windowS: +secs.toFixed(1), load, downAfter: DOWN_AFTER, results };
     console.log(JSON.stringify(report, null, 2));
-    if (results.length === 2) {
-      const [r, v] = results as [(typeof results)[0], (typeof results)[0]];
-      const rssMean = (x: number[]): number => x.reduce((p, q) => p + q, 0) / x.length;
+    const r = results.find((x) => x.impl === 'redis');
+    const mean = (x: number[]): number => x.reduce((p, q) => p + q, 0) / x.length;
+    for (const v of r ? results.filter((x) => x.impl === 'vigil') : []) {
       console.log(
-        `ratios vigil/redis: sentinel CPU ${(v.sentinelCpuPctMean / r.sentinelCpuPctMean).toFixed(2)}x, ` +
-          `servers CPU ${(v.serversCpuPct / r.serversCpuPct).toFixed(2)}x, ` +
-          `RSS ${rssMean(v.sentinelRssMb).toFixed(0)} MB vs ${rssMean(r.sentinelRssMb).toFixed(0)} MB, ` +
-          `private ${rssMean(v.sentinelUssMb).toFixed(0)} MB vs ${rssMean(r.sentinelUssMb).toFixed(0)} MB, ` +
-          `commands/s/master ${v.commandsPerSecPerMaster} vs ${r.commandsPerSecPerMaster}` +
-          (values.failover ? `, failover ${v.failoverMs} ms vs ${r.failoverMs} ms` : ''),
+        `ratios ${v.label}/redis: sentinel CPU ${(v.sentinelCpuPctMean / r!.sentinelCpuPctMean).toFixed(2)}x, ` +
+          `servers CPU ${(v.serversCpuPct / r!.serversCpuPct).toFixed(2)}x, ` +
+          `RSS ${mean(v.sentinelRssMb).toFixed(0)} MB vs ${mean(r!.sentinelRssMb).toFixed(0)} MB, ` +
+          `private ${mean(v.sentinelUssMb).toFixed(0)} MB vs ${mean(r!.sentinelUssMb).toFixed(0)} MB, ` +
+          `commands/s/master ${v.commandsPerSecPerMaster} vs ${r!.commandsPerSecPerMaster}` +
+          (values.failover ? `, failover ${v.failoverMs} ms vs ${r!.failoverMs} ms` : ''),
       );
     }
     writeFileSync(values.out!, JSON.stringify(report, null, 2) + '\n');

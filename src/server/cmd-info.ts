@@ -1,6 +1,5 @@
 // INFO in sentinel mode: sections server, clients, stats, cpu (from this server) and sentinel (from the host),
 // always printed in that order; unknown sections are dropped; the reply is a bulk string in RESP2 and RESP3.
-import { performance } from 'node:perf_hooks';
 import { R } from '../resp/index.js';
 import type { Handler, ServerCore } from './core.js';
 
