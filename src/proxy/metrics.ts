@@ -117,6 +117,12 @@ export function proxyRegistry(stats: ProxyStats, nowMs: number): Registry {
     per((m) => m.plane.upstreamConnectFailures),
   );
   metric(
+    'vigil_proxy_pump_dials_total',
+    'counter',
+    'Upstream connects made by the native pump itself (the rest were dialled in JavaScript).',
+    per((m) => m.plane.pumpDials),
+  );
+  metric(
     'vigil_proxy_pump_threads',
     'gauge',
     'Native pump threads forwarding this listener (0: forwarded in JavaScript).',

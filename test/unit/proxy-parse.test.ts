@@ -157,7 +157,7 @@ void describe('proxy parsing', () => {
             fenced: 1,
             repointed: 3,
             upstreamConnectFailures: 0,
-            pumpDials: 0,
+            pumpDials: 4,
             muxed: 0,
             pinned: 0,
           },
@@ -168,6 +168,7 @@ void describe('proxy parsing', () => {
     assert.match(text, /^vigil_proxy_connections_accepted_total\{master="my\\"m"\} 5$/m);
     assert.match(text, /^vigil_proxy_switches_total\{master="my\\"m"\} 1$/m);
     assert.match(text, /^vigil_proxy_connections_repointed_total\{master="my\\"m"\} 3$/m);
+    assert.match(text, /^vigil_proxy_pump_dials_total\{master="my\\"m"\} 4$/m);
     assert.match(text, /^vigil_proxy_hold_seconds_total\{master="my\\"m"\} 1.5$/m);
     assert.match(text, /^vigil_proxy_seconds_since_switch\{master="my\\"m"\} 2$/m);
     assert.match(text, /^vigil_proxy_sentinel_link_up\{master="my\\"m",sentinel="127.0.0.1:26379",link="pubsub"\} 0$/m);
